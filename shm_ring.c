@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * shm_ring.c - create, validate and lock the shared segment; seqlocked
+ * grid and timeline snapshots.
+ *
+ * Creation.  open(O_CREAT) then take the admin lock, then look at the size:
+ * 0 means "new or its creator died before initialising it", so we size and
+ * initialise it and store the magic last; anything else must be exactly one
+ * of our segments.  A segment we do not recognise is never overwritten:
+ * "loses nothing".
+ *
+ * Locks are OFD locks (F_OFD_SETLK) on single bytes of the segment file:
+ * byte 0 serialises attach/lock/detach, bytes 1..4 mark the four ends.  The
+ * kernel drops them when the owning open file description goes away, so an
+ * end killed with SIGKILL frees its place at once.
+ */
+#define _GNU_SOURCE
+#include "shm_ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEQ_RETRIES 64	/* a writer never holds a seqlock this long */
+
+uint64_t shm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool shm_card_valid(const char *card)
+{
+	size_t n = 0;
+
+	if (!card || !*card)
+		return false;
+	for (; card[n]; n++) {
+		char ch = card[n];
+
+		if (n + 1 >= SHM_CARD_MAX)
+			return false;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice)
+{
+	int n = snprintf(buf, len, "alsa-loopback-%s.%u", card, subdevice);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_len)
+{
+	const struct shm_header *h = map;
+	uint64_t magic;
+
+	if (map_bytes < sizeof(*h)) {
+		snprintf(why, why_len, "is truncated (%zu bytes, expected %u)", map_bytes,
+			 SHM_SEGMENT_BYTES);
+		return -EPROTO;
+	}
+	magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+	if (magic != SHM_RING_MAGIC) {
+		snprintf(why, why_len, "is not an alsa-loopback segment (bad magic 0x%016llx)",
+			 (unsigned long long)magic);
+		return -EPROTO;
+	}
+	if (h->version != SHM_RING_VERSION) {
+		snprintf(why, why_len, "has layout version %u, this plugin speaks %u",
+			 h->version, SHM_RING_VERSION);
+		return -EPROTO;
+	}
+	if (h->header_bytes != SHM_HEADER_BYTES || h->ring_bytes != SHM_RING_BYTES ||
+	    h->segment_bytes != SHM_SEGMENT_BYTES || map_bytes != SHM_SEGMENT_BYTES) {
+		snprintf(why, why_len,
+			 "has the wrong size (header %u, ring %u, segment %llu, file %zu; "
+			 "expected %u, %u, %u)", h->header_bytes, h->ring_bytes,
+			 (unsigned long long)h->segment_bytes, map_bytes, SHM_HEADER_BYTES,
+			 SHM_RING_BYTES, SHM_SEGMENT_BYTES);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int ofd_lock(int fd, short type, off_t byte, bool wait_briefly)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
+
+	/*
+	 * Retry a busy admin lock for up to ~2 s instead of F_OFD_SETLKW: a
+	 * stopped (SIGSTOP) holder must cost us an error, not a hang.
+	 */
+	for (int i = 0; ; i++) {
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return 0;
+		if ((errno != EAGAIN && errno != EACCES) || !wait_briefly || i >= 2000)
+			return errno == EACCES ? -EAGAIN : -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+}
+
+int shm_seg_admin_lock(struct shm_seg *seg)
+{
+	return ofd_lock(seg->fd, F_WRLCK, SHM_LOCK_ADMIN, true);
+}
+
+void shm_seg_admin_unlock(struct shm_seg *seg)
+{
+	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_ADMIN, false);
+}
+
+int shm_seg_end_claim(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	int err = ofd_lock(seg->fd, F_WRLCK, SHM_LOCK_END(cable, role), false);
+
+	return err == -EAGAIN ? -EBUSY : err;
+}
+
+void shm_seg_end_release(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_END(cable, role), false);
+}
+
+bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SHM_LOCK_END(cable, role), .l_len = 1 };
+
+	/* Our own OFD never conflicts with itself, so this sees only others. */
+	if (fcntl(seg->fd, F_OFD_GETLK, &fl) < 0)
+		return false;
+	return fl.l_type != F_UNLCK;
+}
+
+static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
+{
+	uint64_t now = shm_now_ns();
+
+	h->version = SHM_RING_VERSION;
+	h->header_bytes = SHM_HEADER_BYTES;
+	h->segment_bytes = SHM_SEGMENT_BYTES;
+	h->ring_bytes = SHM_RING_BYTES;
+	h->subdevice = cfg->subdevice;
+	snprintf(h->card, sizeof(h->card), "%s", cfg->card);
+	for (unsigned int c = 0; c < SHM_CABLES; c++) {
+		struct shm_cable *cab = &h->cable[c];
+
+		atomic_store(&cab->rate_shift, SHM_SHIFT_NOMINAL);
+		atomic_store(&cab->grid_base_ns, now);
+		atomic_store(&cab->slave_format, 2);	/* S16_LE, as snd-aloop */
+		atomic_store(&cab->slave_rate, 48000);
+		atomic_store(&cab->slave_channels, 2);
+	}
+	/* Release: whoever sees the magic sees an initialised header. */
+	atomic_store_explicit(&h->magic, SHM_RING_MAGIC, memory_order_release);
+}
+
+static int open_file(const struct shm_seg_config *cfg, const char *name, char *path,
+		     size_t path_len, bool create)
+{
+	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+
+	if (!cfg->dir) {
+		snprintf(path, path_len, "/dev/shm/%s", name);
+		char shm_name[300];
+
+		snprintf(shm_name, sizeof(shm_name), "/%s", name);
+		return shm_open(shm_name, flags, cfg->mode);
+	}
+	snprintf(path, path_len, "%s/%s", cfg->dir, name);
+	/* O_NOFOLLOW: a symlink planted in a shared directory is refused. */
+	return open(path, flags, cfg->mode);
+}
+
+static int explain_open_error(int err, const struct shm_seg_config *cfg, const char *path,
+			      char *why, size_t why_len)
+{
+	struct stat st;
+
+	if (err == EACCES || err == EPERM) {
+		if (stat(path, &st) == 0)
+			snprintf(why, why_len,
+				 "permission denied on %s (owner uid %u, group %u, mode %04o): "
+				 "set the 'perm' and 'group' keys on every end so the segment "
+				 "is shared, or remove it", path, (unsigned)st.st_uid,
+				 (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+		else
+			snprintf(why, why_len, "permission denied creating %s: check the "
+				 "directory's permissions or set the 'dir' key", path);
+		return -EACCES;
+	}
+	if (err == ELOOP) {
+		snprintf(why, why_len, "%s is a symbolic link; refused", path);
+		return -ELOOP;
+	}
+	if (err == ENOENT && cfg->dir) {
+		snprintf(why, why_len, "directory %s does not exist (key 'dir')", cfg->dir);
+		return -ENOENT;
+	}
+	snprintf(why, why_len, "cannot open %s: %s", path, strerror(err));
+	return -err;
+}
+
+static int map_seg(struct shm_seg *seg, char *why, size_t why_len)
+{
+	struct stat st;
+	void *map;
+
+	if (fstat(seg->fd, &st) < 0) {
+		snprintf(why, why_len, "cannot stat %s: %s", seg->path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s is not a regular file", seg->path);
+		return -EPROTO;
+	}
+	/* Map exactly what is there, however big the header claims to be. */
+	if ((uint64_t)st.st_size != SHM_SEGMENT_BYTES) {
+		snprintf(why, why_len, "%s has the wrong size (%lld bytes, expected %u): "
+			 "not one of ours or from another version; remove it",
+			 seg->path, (long long)st.st_size, SHM_SEGMENT_BYTES);
+		return -EPROTO;
+	}
+	map = mmap(NULL, SHM_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(why, why_len, "cannot map %s: %s", seg->path, strerror(errno));
+		return -errno;
+	}
+	seg->hdr = map;
+	seg->map_bytes = SHM_SEGMENT_BYTES;
+	return 0;
+}
+
+static int check_seg(struct shm_seg *seg, char *why, size_t why_len)
+{
+	char inner[256];
+	int err = shm_header_check(seg->hdr, seg->map_bytes, inner, sizeof(inner));
+
+	if (err < 0)
+		snprintf(why, why_len, "%s %s; remove it or choose another 'card' key",
+			 seg->path, inner);
+	return err;
+}
+
+int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		 size_t why_len)
+{
+	char name[128];
+	struct stat st;
+	int err;
+
+	memset(seg, 0, sizeof(*seg));
+	seg->fd = -1;
+	if (!shm_card_valid(cfg->card)) {
+		snprintf(why, why_len, "card key '%s' must be 1-%u characters of "
+			 "A-Z a-z 0-9 _ -", cfg->card ? cfg->card : "", SHM_CARD_MAX - 1);
+		return -EINVAL;
+	}
+	if (cfg->subdevice > SHM_SUBDEVICE_MAX) {
+		snprintf(why, why_len, "subdevice %u is out of range 0..%u",
+			 cfg->subdevice, SHM_SUBDEVICE_MAX);
+		return -EINVAL;
+	}
+	err = shm_seg_name(name, sizeof(name), cfg->card, cfg->subdevice);
+	if (err < 0) {
+		snprintf(why, why_len, "segment name too long");
+		return err;
+	}
+	seg->fd = open_file(cfg, name, seg->path, sizeof(seg->path), true);
+	if (seg->fd < 0)
+		return explain_open_error(errno, cfg, seg->path, why, why_len);
+
+	err = shm_seg_admin_lock(seg);
+	if (err < 0) {
+		snprintf(why, why_len, "%s: cannot take the admin lock: %s", seg->path,
+			 strerror(-err));
+		goto fail;
+	}
+	if (fstat(seg->fd, &st) == 0 && st.st_size == 0) {
+		/*
+		 * New (or its creator died before sizing it): we hold the admin
+		 * lock, so nobody else is initialising it.  Apply the sharing
+		 * keys explicitly: the umask has filtered open()'s mode.
+		 */
+		if (fchmod(seg->fd, cfg->mode & 07777) < 0 ||
+		    (cfg->gid >= 0 && fchown(seg->fd, (uid_t)-1, (gid_t)cfg->gid) < 0)) {
+			err = -errno;
+			snprintf(why, why_len, "%s: cannot set mode %04o / group %ld: %s",
+				 seg->path, cfg->mode, cfg->gid, strerror(errno));
+			goto fail_locked;
+		}
+		if (ftruncate(seg->fd, SHM_SEGMENT_BYTES) < 0) {
+			err = -errno;
+			snprintf(why, why_len, "%s: cannot size segment: %s", seg->path,
+				 strerror(errno));
+			goto fail_locked;
+		}
+		err = map_seg(seg, why, why_len);
+		if (!err)
+			header_init(seg->hdr, cfg);
+	} else {
+		err = map_seg(seg, why, why_len);
+		if (!err)
+			err = check_seg(seg, why, why_len);
+	}
+	if (err < 0)
+		goto fail_locked;
+	shm_seg_admin_unlock(seg);
+	return 0;
+
+fail_locked:
+	shm_seg_admin_unlock(seg);
+fail:
+	shm_seg_close(seg);
+	return err;
+}
+
+int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len)
+{
+	memset(seg, 0, sizeof(*seg));
+	snprintf(seg->path, sizeof(seg->path), "%s", path);
+	seg->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (seg->fd < 0) {
+		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	int err = map_seg(seg, why, why_len);
+
+	if (!err)
+		err = check_seg(seg, why, why_len);
+	if (err < 0)
+		shm_seg_close(seg);
+	return err;
+}
+
+void shm_seg_close(struct shm_seg *seg)
+{
+	if (seg->hdr)
+		munmap(seg->hdr, seg->map_bytes);
+	if (seg->fd >= 0)
+		close(seg->fd);	/* drops every OFD lock we held */
+	seg->hdr = NULL;
+	seg->fd = -1;
+}
+
+/* ---- seqlocks ------------------------------------------------------------ */
+
+static inline uint32_t seq_begin_write(_Atomic uint32_t *seq)
+{
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed) | 1u;
+
+	atomic_store_explicit(seq, s, memory_order_relaxed);
+	/* Readers that see our field stores must see the odd sequence first. */
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+
+static inline void seq_end_write(_Atomic uint32_t *seq, uint32_t s)
+{
+	atomic_store_explicit(seq, s + 1, memory_order_release);
+}
+
+int shm_grid_load(struct shm_cable *c, struct shm_grid *g)
+{
+	for (int i = 0; i < SEQ_RETRIES; i++) {
+		uint32_t s1 = atomic_load_explicit(&c->grid_seq, memory_order_acquire);
+		uint64_t base_ns = atomic_load_explicit(&c->grid_base_ns, memory_order_relaxed);
+		uint64_t base_tick = atomic_load_explicit(&c->grid_base_tick,
+							  memory_order_relaxed);
+		uint32_t shift = atomic_load_explicit(&c->rate_shift, memory_order_relaxed);
+
+		atomic_thread_fence(memory_order_acquire);
+		if ((s1 & 1u) || s1 != atomic_load_explicit(&c->grid_seq, memory_order_relaxed))
+			continue;
+		/* The shift becomes a divisor: never trust it. */
+		if (shift < SHM_SHIFT_MIN)
+			shift = SHM_SHIFT_MIN;
+		if (shift > SHM_SHIFT_MAX)
+			shift = SHM_SHIFT_MAX;
+		g->base_ns = base_ns;
+		g->base_tick = base_tick;
+		g->shift = shift;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static void grid_store(struct shm_cable *c, uint64_t base_ns, uint64_t base_tick,
+		       uint32_t shift)
+{
+	uint32_t s = seq_begin_write(&c->grid_seq);
+
+	atomic_store_explicit(&c->grid_base_ns, base_ns, memory_order_relaxed);
+	atomic_store_explicit(&c->grid_base_tick, base_tick, memory_order_relaxed);
+	atomic_store_explicit(&c->rate_shift, shift, memory_order_relaxed);
+	seq_end_write(&c->grid_seq, s);
+}
+
+void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint64_t now_ns)
+{
+	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
+
+	if (shift < SHM_SHIFT_MIN)
+		shift = SHM_SHIFT_MIN;
+	if (shift > SHM_SHIFT_MAX)
+		shift = SHM_SHIFT_MAX;
+	shm_grid_load(c, &g);
+	/* Rebase at now so the tick count is continuous across the change. */
+	grid_store(c, now_ns, shm_grid_tick(&g, now_ns), shift);
+}
+
+void shm_grid_reset(struct shm_cable *c, uint64_t now_ns)
+{
+	uint32_t shift = atomic_load_explicit(&c->rate_shift, memory_order_relaxed);
+
+	if (shift < SHM_SHIFT_MIN || shift > SHM_SHIFT_MAX)
+		shift = SHM_SHIFT_NOMINAL;
+	grid_store(c, now_ns, 0, shift);
+}
+
+int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl)
+{
+	for (int i = 0; i < SEQ_RETRIES; i++) {
+		uint32_t s1 = atomic_load_explicit(&c->tl_seq, memory_order_acquire);
+
+		tl->count = atomic_load_explicit(&c->tl_count, memory_order_relaxed);
+		for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
+			tl->seg[k].begin_tick = atomic_load_explicit(&c->tl[k].begin_tick,
+								     memory_order_relaxed);
+			tl->seg[k].end_tick = atomic_load_explicit(&c->tl[k].end_tick,
+								   memory_order_relaxed);
+			tl->seg[k].begin_pos = atomic_load_explicit(&c->tl[k].begin_pos,
+								    memory_order_relaxed);
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (!(s1 & 1u) && s1 == atomic_load_explicit(&c->tl_seq, memory_order_relaxed))
+			return 0;
+	}
+	tl->count = 0;	/* unreadable: hear silence */
+	return -EAGAIN;
+}
+
+void shm_timeline_store(struct shm_cable *c, const struct shm_timeline *tl)
+{
+	uint32_t s = seq_begin_write(&c->tl_seq);
+
+	atomic_store_explicit(&c->tl_count, tl->count, memory_order_relaxed);
+	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
+		atomic_store_explicit(&c->tl[k].begin_tick, tl->seg[k].begin_tick,
+				      memory_order_relaxed);
+		atomic_store_explicit(&c->tl[k].end_tick, tl->seg[k].end_tick,
+				      memory_order_relaxed);
+		atomic_store_explicit(&c->tl[k].begin_pos, tl->seg[k].begin_pos,
+				      memory_order_relaxed);
+	}
+	seq_end_write(&c->tl_seq, s);
+}
+
+void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos)
+{
+	unsigned int k = (unsigned int)(tl->count % SHM_TL_SEGS);
+
+	tl->seg[k].begin_tick = tick;
+	tl->seg[k].end_tick = SHM_TICK_NEVER;
+	tl->seg[k].begin_pos = pos;
+	tl->count++;
+}
+
+void shm_timeline_close(struct shm_timeline *tl, uint64_t tick)
+{
+	unsigned int k;
+
+	if (!tl->count)
+		return;
+	k = (unsigned int)((tl->count - 1) % SHM_TL_SEGS);
+	if (tl->seg[k].end_tick != SHM_TICK_NEVER)
+		return;
+	tl->seg[k].end_tick = tick < tl->seg[k].begin_tick ? tl->seg[k].begin_tick : tick;
+}
+
+/* The segments actually present, newest first: at most SHM_TL_SEGS. */
+static unsigned int tl_live(const struct shm_timeline *tl)
+{
+	return tl->count < SHM_TL_SEGS ? (unsigned int)tl->count : SHM_TL_SEGS;
+}
+
+#define TL_SEG(tl, i) ((tl)->seg[((tl)->count - 1 - (i)) % SHM_TL_SEGS])
+
+bool shm_timeline_pos(const struct shm_timeline *tl, uint64_t tick, uint64_t *pos, uint64_t *run)
+{
+	uint64_t next_begin = SHM_TICK_NEVER;
+
+	for (unsigned int i = 0; i < tl_live(tl); i++) {
+		uint64_t b = TL_SEG(tl, i).begin_tick, e = TL_SEG(tl, i).end_tick;
+
+		if (tick >= b && tick < e) {
+			*pos = TL_SEG(tl, i).begin_pos + (tick - b);
+			*run = e - tick;
+			return true;
+		}
+		if (b > tick && b < next_begin)
+			next_begin = b;
+	}
+	*run = next_begin - tick;	/* silence until the next segment */
+	return false;
+}
+
+bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *tick, uint64_t *run)
+{
+	uint64_t next_begin = UINT64_MAX;
+
+	for (unsigned int i = 0; i < tl_live(tl); i++) {
+		uint64_t b = TL_SEG(tl, i).begin_pos;
+		uint64_t len = TL_SEG(tl, i).end_tick - TL_SEG(tl, i).begin_tick;
+		uint64_t e = len > UINT64_MAX - b ? UINT64_MAX : b + len;
+
+		if (pos >= b && pos < e) {
+			*tick = TL_SEG(tl, i).begin_tick + (pos - b);
+			*run = e - pos;
+			return true;
+		}
+		if (b > pos && b < next_begin)
+			next_begin = b;
+	}
+	*run = next_begin - pos;
+	return false;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shm_ring.h - the shared segment behind one loopback subdevice.
+ *
+ * One segment per (card key, subdevice) holds two independent one-way
+ * cables, exactly as snd-aloop pairs its devices: cable 0 carries device 0
+ * playback to device 1 capture, cable 1 device 1 playback to device 0
+ * capture.  Each cable has a header (parameter lock, clock grid, playback
+ * timeline, positions, controls) and a byte ring of SHM_RING_BYTES.
+ *
+ * Nothing here knows ALSA: formats and states are opaque numbers.
+ *
+ * Trust.  The segment is shared with a process we do not control.  Every
+ * value read from it is treated as a hint: ring offsets are always reduced
+ * modulo the *local* ring size, seqlock readers give up after a bounded
+ * number of retries, and the grid's rate shift is clamped before it is used
+ * as a divisor.  A peer that scribbles on the segment can corrupt the audio
+ * we hear, never our memory.
+ *
+ * Clock.  Both ends of a cable count time on one grid of "ticks": tick(t) =
+ * base_tick + (t - base_ns) * rate * 100000 / (shift * 1e9) on
+ * CLOCK_MONOTONIC.  A frame is played (or captured) during its tick, so
+ * the two ends agree to the frame on what was heard when, with no message
+ * passed between them.  The rate shift (snd-aloop's "PCM Rate Shift
+ * 100000") rebases the grid at "now", so positions never jump.
+ *
+ * Timeline.  The playback end publishes where its stream position was at
+ * which tick as up to SHM_TL_SEGS segments [begin_tick, end_tick) with the
+ * ring position at begin_tick.  A pause, a stop or an xrun closes a
+ * segment; start and resume open one.  The capture maps each of its ticks
+ * through the timeline to a ring position, or hears silence.
+ */
+#ifndef SHM_RING_H
+#define SHM_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* "ALOOPSHM" read as a little-endian u64; checked before anything else. */
+#define SHM_RING_MAGIC		UINT64_C(0x4d4853504f4f4c41)
+/* Bump on any change of the layout below. */
+#define SHM_RING_VERSION	1u
+
+#define SHM_CABLES		2u	/* per subdevice: 0->1 and 1->0 */
+#define SHM_ROLES		2u	/* per cable: playback and capture end */
+#define SHM_ROLE_PLAY		0u
+#define SHM_ROLE_CAP		1u
+#define SHM_TL_SEGS		4u	/* timeline segments kept */
+#define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open segment */
+
+#define SHM_HEADER_BYTES	4096u
+#define SHM_RING_BYTES		(1u << 20)	/* per cable */
+#define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
+
+#define SHM_SUBDEVICE_MAX	4095u
+#define SHM_CARD_MAX		32u	/* bytes, with the NUL */
+
+#define SHM_SHIFT_MIN		80000u
+#define SHM_SHIFT_NOMINAL	100000u
+#define SHM_SHIFT_MAX		120000u
+
+/* Bytes in the segment: file offsets used for the OFD locks. */
+#define SHM_LOCK_ADMIN		0
+#define SHM_LOCK_END(cable, role)	(1 + (cable) * SHM_ROLES + (role))
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+	       "cross-process atomics need lock-free (address-free) u64");
+
+/* One published span of the playback stream. */
+struct shm_tl_seg {
+	_Atomic uint64_t begin_tick;
+	_Atomic uint64_t end_tick;	/* SHM_TICK_NEVER while open */
+	_Atomic uint64_t begin_pos;	/* ring position at begin_tick */
+};
+
+/* What one attached end says about itself; for tools, never for control. */
+struct shm_end {
+	_Atomic uint32_t pid;		/* 0 when free */
+	_Atomic uint32_t state;		/* opaque (snd_pcm_state_t) */
+	_Atomic uint32_t period_frames;
+	_Atomic uint32_t buffer_frames;
+	_Atomic uint64_t frames;	/* frames moved since attach */
+	_Atomic uint32_t xruns;
+	uint32_t pad;
+};
+
+struct shm_cable {
+	/* Parameter lock; written only under the admin lock. */
+	_Atomic uint32_t locked;
+	_Atomic uint32_t format;	/* opaque (snd_pcm_format_t) */
+	_Atomic uint32_t rate;
+	_Atomic uint32_t channels;
+	_Atomic uint32_t access;	/* 0 interleaved, 1 non-interleaved */
+
+	/* Clock grid, a seqlock (odd while being written). */
+	_Atomic uint32_t grid_seq;
+	_Atomic uint32_t rate_shift;
+	uint32_t pad0;
+	_Atomic uint64_t grid_base_ns;
+	_Atomic uint64_t grid_base_tick;
+
+	/* Playback timeline, a seqlock written by the playback end only. */
+	_Atomic uint32_t tl_seq;
+	uint32_t pad1;
+	_Atomic uint64_t tl_count;	/* segments ever opened */
+	struct shm_tl_seg tl[SHM_TL_SEGS];
+
+	/*
+	 * Ring positions in frames, written by the playback end only.  The
+	 * writer stores write_claim (the end of what it is about to write)
+	 * before touching the ring and write_end after: a reader that copied
+	 * position q and then sees q >= write_claim - ring_frames knows its
+	 * copy was not being overwritten.
+	 */
+	_Atomic uint64_t write_claim;
+	_Atomic uint64_t write_end;
+
+	/* snd-aloop's controls (see ctl plugin). */
+	_Atomic uint32_t notify;
+	_Atomic uint32_t slave_active;
+	_Atomic uint32_t slave_format;
+	_Atomic uint32_t slave_rate;
+	_Atomic uint32_t slave_channels;
+	_Atomic uint32_t slave_access;
+	_Atomic uint32_t ctl_seq;	/* bumped on every control change */
+	uint32_t pad2;
+
+	struct shm_end end[SHM_ROLES];
+};
+
+struct shm_header {
+	_Atomic uint64_t magic;		/* stored last, with release */
+	uint32_t version;
+	uint32_t header_bytes;
+	uint64_t segment_bytes;
+	uint32_t ring_bytes;
+	uint32_t subdevice;
+	char card[SHM_CARD_MAX];
+	struct shm_cable cable[SHM_CABLES];
+};
+
+_Static_assert(sizeof(struct shm_header) <= SHM_HEADER_BYTES, "header too big");
+
+/* How to find and create a segment. */
+struct shm_seg_config {
+	const char *dir;	/* NULL: POSIX shm_open() (/dev/shm) */
+	const char *card;	/* [A-Za-z0-9_-]{1,31} */
+	unsigned int subdevice;	/* 0..SHM_SUBDEVICE_MAX */
+	unsigned int mode;	/* permissions of a new segment, e.g. 0600 */
+	long gid;		/* group of a new segment, -1 to leave it */
+};
+
+/* An open, validated, mapped segment. */
+struct shm_seg {
+	int fd;
+	struct shm_header *hdr;
+	size_t map_bytes;
+	char path[512];		/* for messages */
+};
+
+int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice);
+bool shm_card_valid(const char *card);
+
+/*
+ * Open (creating if needed) and validate a segment.  On error returns a
+ * negative errno and writes a sentence into why[] that says what was wrong
+ * and what to do about it.
+ */
+int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg,
+		 char *why, size_t why_len);
+/* Open an existing segment read-write without creating it (tools). */
+int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len);
+/* Validate a header image of map_bytes; 0 or -EPROTO with why[]. */
+int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_len);
+void shm_seg_close(struct shm_seg *seg);
+
+/* Short cross-process lock for attach/lock/detach; never on the data path. */
+int shm_seg_admin_lock(struct shm_seg *seg);
+void shm_seg_admin_unlock(struct shm_seg *seg);
+/* Hold an end for the life of the open; released by the kernel on death. */
+int shm_seg_end_claim(struct shm_seg *seg, unsigned int cable, unsigned int role);
+void shm_seg_end_release(struct shm_seg *seg, unsigned int cable, unsigned int role);
+/* Is the end held by another open of the segment (any process)? */
+bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
+
+static inline struct shm_cable *shm_seg_cable(struct shm_seg *seg, unsigned int cable)
+{
+	return &seg->hdr->cable[cable % SHM_CABLES];
+}
+
+static inline uint8_t *shm_seg_ring(struct shm_seg *seg, unsigned int cable)
+{
+	return (uint8_t *)seg->hdr + SHM_HEADER_BYTES + (size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
+}
+
+/* ---- ring ---------------------------------------------------------------- */
+
+/* A contiguous piece of the ring. */
+struct shm_span {
+	uint8_t *ptr;
+	uint32_t frames;
+};
+
+static inline uint32_t shm_ring_frames(uint32_t frame_bytes)
+{
+	return frame_bytes ? SHM_RING_BYTES / frame_bytes : 0;
+}
+
+/*
+ * Split frames at ring position pos into at most two spans.  The ring holds
+ * whole frames only (ring_frames * frame_bytes <= SHM_RING_BYTES), so a
+ * frame never straddles the wrap.  frames is clamped to ring_frames.
+ */
+static inline unsigned int shm_ring_spans(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
+					  uint32_t frames, struct shm_span span[2])
+{
+	uint32_t ring_frames = shm_ring_frames(frame_bytes);
+	uint32_t off, first;
+
+	if (!ring_frames || !frames)
+		return 0;
+	if (frames > ring_frames)
+		frames = ring_frames;
+	off = (uint32_t)(pos % ring_frames);
+	first = ring_frames - off < frames ? ring_frames - off : frames;
+	span[0].ptr = ring + (size_t)off * frame_bytes;
+	span[0].frames = first;
+	if (first == frames)
+		return 1;
+	span[1].ptr = ring;
+	span[1].frames = frames - first;
+	return 2;
+}
+
+/* Interleaved copies in and out of the ring: two memcpy at most. */
+static inline void shm_ring_write(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
+				  const void *src, uint32_t frames)
+{
+	struct shm_span span[2];
+	unsigned int n = shm_ring_spans(ring, frame_bytes, pos, frames, span);
+	const uint8_t *p = src;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memcpy(span[i].ptr, p, (size_t)span[i].frames * frame_bytes);
+		p += (size_t)span[i].frames * frame_bytes;
+	}
+}
+
+static inline void shm_ring_read(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
+				 void *dst, uint32_t frames)
+{
+	struct shm_span span[2];
+	unsigned int n = shm_ring_spans(ring, frame_bytes, pos, frames, span);
+	uint8_t *p = dst;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memcpy(p, span[i].ptr, (size_t)span[i].frames * frame_bytes);
+		p += (size_t)span[i].frames * frame_bytes;
+	}
+}
+
+/* Writer side of the claim protocol (see struct shm_cable). */
+static inline void shm_ring_claim(struct shm_cable *c, uint64_t claim_end)
+{
+	atomic_store_explicit(&c->write_claim, claim_end, memory_order_relaxed);
+	/* Order the claim before the ring stores that follow it. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void shm_ring_publish(struct shm_cable *c, uint64_t write_end)
+{
+	/* Release: a reader that sees write_end sees the frames below it. */
+	atomic_store_explicit(&c->write_end, write_end, memory_order_release);
+}
+
+static inline uint64_t shm_ring_written(struct shm_cable *c)
+{
+	return atomic_load_explicit(&c->write_end, memory_order_acquire);
+}
+
+/* After copying out: the lowest position whose copy is known intact. */
+static inline uint64_t shm_ring_intact_from(struct shm_cable *c, uint32_t frame_bytes)
+{
+	uint64_t claim;
+
+	/* Order our ring loads before the claim load. */
+	atomic_thread_fence(memory_order_acquire);
+	claim = atomic_load_explicit(&c->write_claim, memory_order_relaxed);
+	return claim > shm_ring_frames(frame_bytes) ? claim - shm_ring_frames(frame_bytes) : 0;
+}
+
+/* ---- clock grid ---------------------------------------------------------- */
+
+struct shm_grid {
+	uint64_t base_ns;
+	uint64_t base_tick;
+	uint32_t rate;		/* local: the locked rate */
+	uint32_t shift;		/* 80000..120000 */
+};
+
+uint64_t shm_now_ns(void);
+static inline uint64_t shm_grid_tick(const struct shm_grid *g, uint64_t ns)
+{
+	unsigned __int128 num;
+
+	if (ns <= g->base_ns || !g->rate)
+		return g->base_tick;
+	/* 128 bits: ns since base (up to ~2^63) times rate*1e5 (up to ~2^37). */
+	num = (unsigned __int128)(ns - g->base_ns) * g->rate * SHM_SHIFT_NOMINAL;
+	return g->base_tick + (uint64_t)(num / ((unsigned __int128)g->shift * 1000000000u));
+}
+
+/* The first ns at which shm_grid_tick() reaches tick. */
+static inline uint64_t shm_grid_ns(const struct shm_grid *g, uint64_t tick)
+{
+	unsigned __int128 num, den;
+
+	if (tick <= g->base_tick || !g->rate)
+		return g->base_ns;
+	num = (unsigned __int128)(tick - g->base_tick) * g->shift * 1000000000u;
+	den = (unsigned __int128)g->rate * SHM_SHIFT_NOMINAL;
+	num = (num + den - 1) / den;	/* ceil: never wake a tick early */
+	if (num > UINT64_MAX - g->base_ns)
+		return UINT64_MAX;
+	return g->base_ns + (uint64_t)num;
+}
+
+/* Read the cable's grid; keeps *g and returns -EAGAIN if it is unreadable. */
+int shm_grid_load(struct shm_cable *c, struct shm_grid *g);
+/* Rebase the grid at now_ns, then switch to shift (rate shift control). */
+void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint64_t now_ns);
+/* Restart the grid at now_ns (when the lock is (re)taken). */
+void shm_grid_reset(struct shm_cable *c, uint64_t now_ns);
+
+/* ---- timeline ------------------------------------------------------------ */
+
+/* A private, validated snapshot of a timeline. */
+struct shm_timeline {
+	uint64_t count;
+	struct {
+		uint64_t begin_tick, end_tick, begin_pos;
+	} seg[SHM_TL_SEGS];
+};
+
+int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl);
+void shm_timeline_store(struct shm_cable *c, const struct shm_timeline *tl);
+void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos);
+void shm_timeline_close(struct shm_timeline *tl, uint64_t tick);
+
+/*
+ * Where is tick?  Returns true and the position if some segment covers it;
+ * either way *run is how many ticks from tick the answer stays the same
+ * kind (>= 1, so callers always make progress).
+ */
+bool shm_timeline_pos(const struct shm_timeline *tl, uint64_t tick, uint64_t *pos,
+		      uint64_t *run);
+/* The inverse, for positions: the tick at which pos was (or will be) reached. */
+bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *tick,
+		       uint64_t *run);
+
+#endif /* SHM_RING_H */
