@@ -86,6 +86,7 @@ struct loop {
 	uint64_t stream_base;		/* playback: ring position of frame 0 */
 	uint64_t write_end;		/* playback: our copy of what we published */
 	uint64_t hw;			/* last hardware position */
+	uint32_t lock_gen;		/* capture: the lock we configured against */
 };
 
 static const unsigned int loop_formats[] = {
@@ -119,6 +120,8 @@ static bool is_playback(const struct loop *lp)
 {
 	return lp->role == SHM_ROLE_PLAY;
 }
+
+static bool peer_alive(struct loop *lp);
 
 /* ---- timer --------------------------------------------------------------- */
 
@@ -191,7 +194,33 @@ static void publish_timeline(struct loop *lp)
 
 static void publish_state(struct loop *lp, snd_pcm_state_t state)
 {
-	atomic_store_explicit(&lp->shared->end[lp->role].state, state, memory_order_relaxed);
+	struct shm_cable *c = lp->shared;
+	uint32_t active = state == SND_PCM_STATE_RUNNING || state == SND_PCM_STATE_DRAINING;
+
+	atomic_store_explicit(&c->end[lp->role].state, state, memory_order_relaxed);
+	/* "PCM Slave Active": the playback runs and is not paused; ctl events. */
+	if (is_playback(lp) && atomic_exchange(&c->slave_active, active) != active)
+		atomic_fetch_add(&c->ctl_seq, 1);
+}
+
+static bool lock_matches(struct loop *lp)
+{
+	struct shm_cable *c = lp->shared;
+
+	return atomic_load(&c->format) == (unsigned int)lp->io.format &&
+	       atomic_load(&c->rate) == lp->io.rate && atomic_load(&c->channels) == lp->io.channels;
+}
+
+/*
+ * Notify mode: a new playback relocked the cable under a running capture.
+ * As snd-aloop, the capture goes to DRAINING: the client reads what is
+ * left, then gets -EPIPE, and arecord/alsaloop recover or reopen.
+ */
+static bool capture_lost_lock(struct loop *lp)
+{
+	if (is_playback(lp) || atomic_load(&lp->shared->lock_gen) == lp->lock_gen)
+		return false;
+	return !lock_matches(lp);
 }
 
 /* avail as the kernel defines it, from our last hw and the given appl. */
@@ -256,6 +285,10 @@ static int advance(struct loop *lp, uint64_t tick)
 {
 	uint64_t hw = own_hw_at(lp, tick);
 	uint64_t appl = lp->io.appl_ptr;
+
+	/* Never backwards, whatever a hostile peer did to the shared grid. */
+	if (hw < lp->hw)
+		hw = lp->hw;
 	int64_t limit = INT64_MAX;
 	uint64_t end_tick;
 	int err = 0;
@@ -291,8 +324,19 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 
-	if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
-		if (advance(lp, tick_now(lp)) < 0) {
+	/* A capture drains only after losing its lock: its hw stays frozen. */
+	if (io->state == SND_PCM_STATE_RUNNING ||
+	    (io->state == SND_PCM_STATE_DRAINING && is_playback(lp))) {
+		uint64_t tick;
+
+		if (io->state == SND_PCM_STATE_RUNNING && capture_lost_lock(lp)) {
+			/* Freeze where we are: the grid may have restarted. */
+			if (own_tick_of(lp, lp->hw, &tick))
+				shm_timeline_close(&lp->tl, tick);
+			io->state = SND_PCM_STATE_DRAINING;
+			publish_state(lp, SND_PCM_STATE_DRAINING);
+			timer_set(lp, TIMER_NOW);
+		} else if (advance(lp, tick_now(lp)) < 0) {
 			timer_set(lp, TIMER_NOW);	/* poll must report the xrun */
 			return -EPIPE;
 		}
@@ -305,6 +349,15 @@ static int loop_start(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 
+	/* snd-aloop's loopback_check_format(): a capture cannot start on a
+	 * cable a notify-mode playback has reconfigured. */
+	if (!is_playback(lp) && atomic_load(&lp->shared->locked) && peer_alive(lp) &&
+	    !lock_matches(lp)) {
+		SNDERR("loopback subdevice %u device %u capture: the playback changed the "
+		       "cable's parameters (notify mode); reopen the capture",
+		       lp->cfg.subdevice, lp->device);
+		return -EIO;
+	}
 	shm_timeline_open(&lp->tl, tick_now(lp), own_base(lp) + lp->hw);
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_RUNNING);
@@ -557,7 +610,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 	struct loop *lp = io->private_data;
 	struct shm_cable *c = lp->shared;
 	unsigned int width = (unsigned int)snd_pcm_format_physical_width(io->format);
-	bool noninterleaved;
+	bool noninterleaved, notify;
 	int err;
 
 	(void)params;
@@ -579,9 +632,8 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
-	if (atomic_load(&c->locked) && peer_alive(lp) &&
-	    (atomic_load(&c->format) != (unsigned int)io->format ||
-	     atomic_load(&c->rate) != io->rate || atomic_load(&c->channels) != io->channels)) {
+	notify = is_playback(lp) && atomic_load(&c->notify);
+	if (atomic_load(&c->locked) && peer_alive(lp) && !lock_matches(lp) && !notify) {
 		char have[64], want[64];
 
 		format_lock_desc(have, sizeof(have), atomic_load(&c->format),
@@ -593,15 +645,25 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
 		return -EINVAL;
 	}
-	if (!atomic_load(&c->locked) || !peer_alive(lp)) {
-		/* First to configure (or alone): the cable takes our parameters. */
+	if (!atomic_load(&c->locked) || !peer_alive(lp) || (notify && !lock_matches(lp))) {
+		/*
+		 * First to configure, alone, or a notify-mode playback: the cable
+		 * takes our parameters.  Only then may the grid restart: nobody
+		 * else can be running on it with other parameters.
+		 */
+		bool regrid = !atomic_load(&c->locked) || !peer_alive(lp) ||
+			      atomic_load(&c->rate) != io->rate;
+
 		atomic_store(&c->format, (unsigned int)io->format);
 		atomic_store(&c->rate, io->rate);
 		atomic_store(&c->channels, io->channels);
 		atomic_store(&c->access, noninterleaved);
-		shm_grid_reset(c, shm_now_ns());
+		if (regrid)
+			shm_grid_reset(c, shm_now_ns());
 		atomic_store(&c->locked, 1);
+		atomic_fetch_add(&c->lock_gen, 1);
 	}
+	lp->lock_gen = atomic_load(&c->lock_gen);
 	shm_seg_admin_unlock(&lp->seg);
 
 	lp->grid.rate = io->rate;
@@ -935,7 +997,9 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 	}
 	*format = SND_PCM_FORMAT_UNKNOWN;
 	*rate = *channels = 0;
-	if (atomic_load(&c->locked)) {
+	/* Notify mode frees the playback (the 2026 snd-aloop fix); a capture
+	 * is always pinned. */
+	if (atomic_load(&c->locked) && !(is_playback(lp) && atomic_load(&c->notify))) {
 		*format = (snd_pcm_format_t)atomic_load(&c->format);
 		*rate = atomic_load(&c->rate);
 		*channels = atomic_load(&c->channels);

@@ -126,7 +126,7 @@ struct shm_cable {
 	_Atomic uint32_t slave_channels;
 	_Atomic uint32_t slave_access;
 	_Atomic uint32_t ctl_seq;	/* bumped on every control change */
-	uint32_t pad2;
+	_Atomic uint32_t lock_gen;	/* bumped when the lock's values change */
 
 	struct shm_end end[SHM_ROLES];
 };
