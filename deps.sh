@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages alsa-loopback builds and tests with, if any
+# are missing.  Sourced by demo.sh, check.sh and .ci/run.
+LOOP_DEPS="build-essential autoconf automake libtool pkg-config libasound2-dev \
+alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passwd procps"
+
+loop_install_deps() {
+	missing=
+	for p in $LOOP_DEPS ${LOOP_EXTRA_DEPS:-}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "Installing:$missing"
+	if [ "$(id -u)" = 0 ]; then
+		SUDO=
+	elif command -v sudo >/dev/null; then
+		SUDO=sudo
+	else
+		echo "error: need root or sudo to install:$missing" >&2
+		return 1
+	fi
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
