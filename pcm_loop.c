@@ -1093,7 +1093,12 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	lp->io.poll_fd = lp->timer_fd;
 	lp->io.poll_events = POLLIN;
 	lp->io.mmap_rw = 0;
-	lp->io.flags = SND_PCM_IOPLUG_FLAG_BOUNDARY_WA | SND_PCM_IOPLUG_FLAG_MONOTONIC;
+	/*
+	 * No FLAG_MONOTONIC: ioplug never sets INFO_MONOTONIC, so aplay would
+	 * compare monotonic stamps with gettimeofday() ("underrun!!! (at least
+	 * 1795635478196 ms long)").  Clients may still ask for monotonic stamps.
+	 */
+	lp->io.flags = SND_PCM_IOPLUG_FLAG_BOUNDARY_WA;
 	lp->boundary = 1;
 	err = snd_pcm_ioplug_create(&lp->io, name, stream, mode);
 	if (err < 0)
