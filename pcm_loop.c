@@ -726,32 +726,28 @@ static int loop_close(snd_pcm_ioplug_t *io)
 	return 0;
 }
 
+/* What both directions share; the tables differ in transfer and drain. */
+#define LOOP_COMMON_CALLBACKS				\
+	.start = loop_start,				\
+	.stop = loop_stop,				\
+	.pointer = loop_pointer,			\
+	.close = loop_close,				\
+	.hw_params = loop_hw_params,			\
+	.sw_params = loop_sw_params,			\
+	.prepare = loop_prepare,			\
+	.pause = loop_pause,				\
+	.poll_revents = loop_poll_revents
+
 static const snd_pcm_ioplug_callback_t loop_playback_callback = {
-	.start = loop_start,
-	.stop = loop_stop,
-	.pointer = loop_pointer,
+	LOOP_COMMON_CALLBACKS,
 	.transfer = loop_transfer_playback,
-	.close = loop_close,
-	.hw_params = loop_hw_params,
-	.sw_params = loop_sw_params,
-	.prepare = loop_prepare,
-	.pause = loop_pause,
-	.poll_revents = loop_poll_revents,
 	/* no .drain: ioplug drains by polling, which our timer serves */
 };
 
 static const snd_pcm_ioplug_callback_t loop_capture_callback = {
-	.start = loop_start,
-	.stop = loop_stop,
-	.pointer = loop_pointer,
+	LOOP_COMMON_CALLBACKS,
 	.transfer = loop_transfer_capture,
-	.close = loop_close,
-	.hw_params = loop_hw_params,
-	.sw_params = loop_sw_params,
-	.prepare = loop_prepare,
-	.pause = loop_pause,
-	.poll_revents = loop_poll_revents,
-	.drain = loop_drain_capture,
+	.drain = loop_drain_capture,	/* returns at once (bluez-alsa) */
 };
 
 /* ---- constraints ---------------------------------------------------------- */
