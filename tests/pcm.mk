@@ -1,1 +1,14 @@
-# (empty: filled by its owner)
+# C tests that drive both ends of the loopback through alsa-lib
+# (snd_pcm_open_lconf with an in-memory config loading the built plugin).
+PCM_TEST_COMMON = tests/harness.c tests/harness.h
+
+check_PROGRAMS += tests/test-pcm-data tests/test-pcm-state
+TESTS += tests/test-pcm-data tests/test-pcm-state
+
+tests_test_pcm_data_SOURCES = tests/test-pcm-data.c $(PCM_TEST_COMMON)
+tests_test_pcm_data_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_test_pcm_data_LDADD = $(ALSA_LIBS)
+
+tests_test_pcm_state_SOURCES = tests/test-pcm-state.c $(PCM_TEST_COMMON)
+tests_test_pcm_state_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_test_pcm_state_LDADD = $(ALSA_LIBS)
