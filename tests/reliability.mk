@@ -1,1 +1,19 @@
-# (empty: filled by its owner)
+# Reliability and security tests (issue 3): peer death, hostile segments,
+# permissions, mount namespaces, load, valgrind.  The long runs live in
+# scripts/reliability.sh; the tests below run it in a shortened form.
+REL_LDADD = $(ALSA_LIBS)
+REL_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+
+check_PROGRAMS += tests/rel-stream tests/rel-seg tests/rel-valgrind
+tests_rel_stream_SOURCES = tests/rel-stream.c
+tests_rel_stream_CFLAGS = $(REL_CFLAGS)
+tests_rel_stream_LDADD = $(REL_LDADD)
+tests_rel_seg_SOURCES = tests/rel-seg.c shm_ring.h
+tests_rel_seg_CFLAGS = $(AM_CFLAGS)
+tests_rel_valgrind_SOURCES = tests/rel-valgrind.c
+tests_rel_valgrind_CFLAGS = $(REL_CFLAGS)
+tests_rel_valgrind_LDADD = $(REL_LDADD)
+
+TESTS += tests/rel-kill.sh tests/rel-valgrind.sh
+EXTRA_DIST += tests/rel-kill.sh tests/rel-valgrind.sh tests/rel-valgrind.supp \
+	scripts/reliability.sh
