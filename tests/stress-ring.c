@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * stress-ring.c - concurrent writer and readers on one cable of a real
+ * segment: the ring's claim/publish protocol, the grid seqlock and the
+ * timeline seqlock.  Built normally as a check program and under
+ * ThreadSanitizer by tests/tsan.sh.
+ *
+ * Ring: a writer and a reader thread move a frame-counter pattern through
+ * the ring in random chunk sizes, many times around.  The test adds the
+ * flow control the plugin gets from the clock: the reader publishes how far
+ * it has read and the writer never claims more than ring_frames past it, so
+ * every frame must arrive intact and shm_ring_intact_from() must agree.
+ *
+ * Seqlocks: one writer publishes a sequence of values whose fields can be
+ * derived from one another; readers check that every snapshot they load is
+ * one whole write (never fields of two) and that snapshots never go back.
+ *
+ * Usage: stress-ring [SCALE]  (default 1; tsan.sh passes a smaller one)
+ */
+#define _GNU_SOURCE
+#include "shm_ring.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_bool failed;
+
+#define FAIL(...)							\
+	do {								\
+		fprintf(stderr, "FAIL: " __VA_ARGS__);			\
+		fputc('\n', stderr);					\
+		atomic_store(&failed, true);				\
+	} while (0)
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * UINT64_C(2685821657736338717);
+}
+
+/* 1..max, biased towards small chunks half of the time. */
+static uint32_t rnd_chunk(uint64_t *s, uint32_t max)
+{
+	uint64_t r = rnd(s);
+
+	if (r & 1)
+		max = max < 64 ? max : 64;
+	return 1 + (uint32_t)((r >> 1) % max);
+}
+
+static uint8_t pattern(uint64_t idx, uint32_t j)
+{
+	uint64_t x = (idx + 1) * UINT64_C(0x9e3779b97f4a7c15) + j * UINT64_C(0x100000001b3);
+
+	return (uint8_t)(x >> 56 ^ x >> 29 ^ x);
+}
+
+/* ---- ring ----------------------------------------------------------------- */
+
+struct ring_test {
+	struct shm_cable *c;
+	uint8_t *ring;
+	uint32_t frame_bytes;
+	uint64_t total;			/* frames to move */
+	uint64_t seed;
+	_Atomic uint64_t read_pos;	/* the test's flow control */
+	uint64_t waits_full, waits_empty, wraps;
+};
+
+static void *ring_writer(void *arg)
+{
+	struct ring_test *t = arg;
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(fb);
+	uint8_t *buf = malloc((size_t)rf * fb);
+	uint64_t s = t->seed, w = 0;
+
+	if (!buf) {
+		FAIL("writer: out of memory");
+		return NULL;
+	}
+	while (w < t->total && !atomic_load(&failed)) {
+		uint32_t n = rnd_chunk(&s, rf);
+
+		if (n > t->total - w)
+			n = (uint32_t)(t->total - w);
+		for (uint32_t f = 0; f < n; f++)
+			for (uint32_t j = 0; j < fb; j++)
+				buf[(size_t)f * fb + j] = pattern(w + f, j);
+		/* Never more than the ring ahead of what the reader finished. */
+		while (w + n > atomic_load_explicit(&t->read_pos, memory_order_acquire) + rf) {
+			if (atomic_load(&failed))
+				goto out;
+			t->waits_full++;
+			sched_yield();
+		}
+		shm_ring_claim(t->c, w + n);
+		shm_ring_write(t->ring, fb, w, buf, n);
+		shm_ring_publish(t->c, w + n);
+		w += n;
+	}
+out:
+	free(buf);
+	return NULL;
+}
+
+static void *ring_reader(void *arg)
+{
+	struct ring_test *t = arg;
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(fb);
+	uint8_t *buf = malloc((size_t)rf * fb);
+	uint64_t s = t->seed ^ UINT64_C(0x5555555555555555), r = 0, last_written = 0;
+
+	if (!buf) {
+		FAIL("reader: out of memory");
+		return NULL;
+	}
+	while (r < t->total && !atomic_load(&failed)) {
+		uint64_t written = shm_ring_written(t->c), intact;
+		uint32_t n;
+
+		if (written < last_written) {
+			FAIL("fb %u: write_end went back from %" PRIu64 " to %" PRIu64, fb,
+			     last_written, written);
+			break;
+		}
+		last_written = written;
+		if (written > r + rf) {
+			FAIL("fb %u: writer %" PRIu64 " is more than the ring past reader %" PRIu64,
+			     fb, written, r);
+			break;
+		}
+		if (written == r) {
+			t->waits_empty++;
+			sched_yield();
+			continue;
+		}
+		n = rnd_chunk(&s, (uint32_t)(written - r));
+		if ((r % rf) + n > rf)
+			t->wraps++;
+		shm_ring_read(t->ring, fb, r, buf, n);
+		intact = shm_ring_intact_from(t->c, fb);
+		if (r < intact) {
+			FAIL("fb %u: read at %" PRIu64 " but intact only from %" PRIu64, fb, r, intact);
+			break;
+		}
+		for (uint32_t f = 0; f < n; f++) {
+			for (uint32_t j = 0; j < fb; j++) {
+				if (buf[(size_t)f * fb + j] != pattern(r + f, j)) {
+					FAIL("fb %u: frame %" PRIu64 " byte %u is 0x%02x, want 0x%02x", fb,
+					     r + f, j, buf[(size_t)f * fb + j], pattern(r + f, j));
+					goto out;
+				}
+			}
+		}
+		r += n;
+		atomic_store_explicit(&t->read_pos, r, memory_order_release);
+	}
+out:
+	if (r != t->total && !atomic_load(&failed))
+		FAIL("fb %u: reader stopped at %" PRIu64 " of %" PRIu64, fb, r, t->total);
+	free(buf);
+	return NULL;
+}
+
+static uint64_t run_ring(struct shm_seg *seg, uint32_t fb, uint64_t total, uint64_t seed)
+{
+	struct ring_test t = {
+		.c = shm_seg_cable(seg, 0), .ring = shm_seg_ring(seg, 0), .frame_bytes = fb,
+		.total = total, .seed = seed,
+	};
+	pthread_t wt, rt;
+
+	/* A fresh stream on a cable that earlier runs left written. */
+	atomic_store(&t.c->write_claim, 0);
+	atomic_store(&t.c->write_end, 0);
+	if (pthread_create(&wt, NULL, ring_writer, &t) || pthread_create(&rt, NULL, ring_reader, &t)) {
+		FAIL("pthread_create");
+		return 0;
+	}
+	pthread_join(wt, NULL);
+	pthread_join(rt, NULL);
+	if (shm_ring_written(t.c) != total && !atomic_load(&failed))
+		FAIL("fb %u: published %" PRIu64 " of %" PRIu64, fb, shm_ring_written(t.c), total);
+	printf("ring fb %3u: %" PRIu64 " frames (%.1f ring laps, %" PRIu64
+	       " wrapped reads), %" PRIu64 " full / %" PRIu64 " empty waits\n", fb,
+	       atomic_load(&t.read_pos), (double)atomic_load(&t.read_pos) / shm_ring_frames(fb),
+	       t.wraps, t.waits_full, t.waits_empty);
+	return atomic_load(&t.read_pos);
+}
+
+/* ---- grid seqlock --------------------------------------------------------- */
+
+#define GRID_RATE	44100u
+#define GRID_STEP	UINT64_C(7777777)	/* ns between rebases */
+#define SEQ_READERS	2
+
+struct grid_expect {
+	uint64_t base_tick;
+	uint32_t shift;
+};
+
+struct seq_test {
+	struct shm_cable *c;
+	uint64_t n;			/* most writes */
+	uint64_t min_loads;		/* per reader, before the writer may stop */
+	_Atomic uint64_t written;	/* writes done */
+	_Atomic unsigned int ready;	/* readers started */
+	_Atomic unsigned int satisfied;	/* readers with min_loads */
+	uint64_t base_ns;
+	struct grid_expect *grid;	/* grid[k]: the state after write k */
+	atomic_bool done;
+	_Atomic uint64_t loads, eagain;
+};
+
+static uint32_t shift_of(uint64_t k)
+{
+	return k ? SHM_SHIFT_MIN + (uint32_t)(k * 7919 % (SHM_SHIFT_MAX - SHM_SHIFT_MIN + 1))
+		 : SHM_SHIFT_NOMINAL;
+}
+
+static void writer_start(struct seq_test *t)
+{
+	/* Readers first, so they see the writes happen. */
+	while (atomic_load(&t->ready) < SEQ_READERS)
+		sched_yield();
+}
+
+/* Enough writes, and every reader has loaded enough snapshots meanwhile. */
+static bool writer_may_stop(struct seq_test *t, uint64_t k)
+{
+	return k >= t->n || (k >= t->n / 16 && atomic_load(&t->satisfied) == SEQ_READERS);
+}
+
+static void *grid_writer(void *arg)
+{
+	struct seq_test *t = arg;
+
+	writer_start(t);
+	for (uint64_t k = 1; !atomic_load(&failed); k++) {
+		shm_grid_set_shift(t->c, GRID_RATE, shift_of(k), t->base_ns + k * GRID_STEP);
+		atomic_store(&t->written, k);
+		if (writer_may_stop(t, k))
+			break;
+	}
+	atomic_store(&t->done, true);
+	return NULL;
+}
+
+static int grid_check(struct seq_test *t, const struct shm_grid *g, uint64_t *last)
+{
+	uint64_t k = (g->base_ns - t->base_ns) / GRID_STEP;
+
+	if (g->base_ns < t->base_ns || g->base_ns != t->base_ns + k * GRID_STEP || k > t->n) {
+		FAIL("grid: base_ns %" PRIu64 " was never written", g->base_ns);
+		return -1;
+	}
+	if (g->base_tick != t->grid[k].base_tick || g->shift != t->grid[k].shift) {
+		FAIL("grid: torn snapshot: write %" PRIu64 " base_tick %" PRIu64 " shift %u, want %"
+		     PRIu64 " %u", k, g->base_tick, g->shift, t->grid[k].base_tick, t->grid[k].shift);
+		return -1;
+	}
+	if (g->rate != GRID_RATE) {
+		FAIL("grid: load changed the local rate to %u", g->rate);
+		return -1;
+	}
+	if (k < *last) {
+		FAIL("grid: went back from write %" PRIu64 " to %" PRIu64, *last, k);
+		return -1;
+	}
+	*last = k;
+	return 0;
+}
+
+static void *grid_reader(void *arg)
+{
+	struct seq_test *t = arg;
+	uint64_t last = 0, loads = 0, eagain = 0;
+	bool was_done;
+
+	atomic_fetch_add(&t->ready, 1);
+	do {
+		struct shm_grid g = { .rate = GRID_RATE }, keep;
+
+		was_done = atomic_load(&t->done);
+		keep = g;
+		if (shm_grid_load(t->c, &g) < 0) {
+			if (memcmp(&g, &keep, sizeof(g)))
+				FAIL("grid: failed load changed the caller's grid");
+			eagain++;
+			continue;
+		}
+		if (++loads == t->min_loads)
+			atomic_fetch_add(&t->satisfied, 1);
+		if (grid_check(t, &g, &last) < 0)
+			break;
+	} while (!was_done && !atomic_load(&failed));
+	/* After the writer: the last write, whole. */
+	if (!atomic_load(&failed) && last != atomic_load(&t->written))
+		FAIL("grid: last snapshot is write %" PRIu64 " of %" PRIu64, last,
+		     atomic_load(&t->written));
+	atomic_fetch_add(&t->loads, loads);
+	atomic_fetch_add(&t->eagain, eagain);
+	return NULL;
+}
+
+/* ---- timeline seqlock ----------------------------------------------------- */
+
+/* Every field of write i is a different function of i. */
+static void tl_make(struct shm_timeline *tl, uint64_t i)
+{
+	tl->count = i;
+	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
+		tl->seg[k].begin_tick = i * 1000 + k;
+		tl->seg[k].end_tick = (i * 1000 + k) ^ UINT64_C(0xf0f0f0f0f0f0f0f0);
+		tl->seg[k].begin_pos = i * UINT64_C(0x9e3779b97f4a7c15) + k;
+	}
+}
+
+static void *tl_writer(void *arg)
+{
+	struct seq_test *t = arg;
+	struct shm_timeline tl;
+
+	writer_start(t);
+	for (uint64_t i = 1; !atomic_load(&failed); i++) {
+		tl_make(&tl, i);
+		shm_timeline_store(t->c, &tl);
+		atomic_store(&t->written, i);
+		if (writer_may_stop(t, i))
+			break;
+	}
+	atomic_store(&t->done, true);
+	return NULL;
+}
+
+static void *tl_reader(void *arg)
+{
+	struct seq_test *t = arg;
+	uint64_t last = 0, loads = 0, eagain = 0;
+	bool was_done;
+
+	atomic_fetch_add(&t->ready, 1);
+	do {
+		struct shm_timeline tl, want;
+
+		was_done = atomic_load(&t->done);
+		if (shm_timeline_load(t->c, &tl) < 0) {
+			if (tl.count)
+				FAIL("timeline: failed load left count %" PRIu64, tl.count);
+			eagain++;
+			continue;
+		}
+		if (++loads == t->min_loads)
+			atomic_fetch_add(&t->satisfied, 1);
+		tl_make(&want, tl.count);
+		if (tl.count > t->n || memcmp(&tl, &want, sizeof(tl))) {
+			FAIL("timeline: torn snapshot (count %" PRIu64 ")", tl.count);
+			break;
+		}
+		if (tl.count < last) {
+			FAIL("timeline: went back from %" PRIu64 " to %" PRIu64, last, tl.count);
+			break;
+		}
+		last = tl.count;
+	} while (!was_done && !atomic_load(&failed));
+	if (!atomic_load(&failed) && last != atomic_load(&t->written))
+		FAIL("timeline: last snapshot is write %" PRIu64 " of %" PRIu64, last,
+		     atomic_load(&t->written));
+	atomic_fetch_add(&t->loads, loads);
+	atomic_fetch_add(&t->eagain, eagain);
+	return NULL;
+}
+
+static void run_seqlocks(struct shm_seg *seg, uint64_t n, uint64_t min_loads)
+{
+	struct seq_test g = { .c = shm_seg_cable(seg, 1), .n = n, .min_loads = min_loads,
+			      .base_ns = UINT64_C(1) << 40 };
+	struct seq_test tl = { .c = shm_seg_cable(seg, 0), .n = n, .min_loads = min_loads };
+	struct shm_cable *sim = calloc(1, sizeof(*sim));
+	struct shm_timeline zero;
+	pthread_t th[2 + 2 * SEQ_READERS];
+
+	g.grid = calloc(n + 1, sizeof(*g.grid));
+	if (!sim || !g.grid) {
+		FAIL("out of memory");
+		return;
+	}
+	/* What each write must leave: the same calls on a private cable. */
+	shm_grid_reset(sim, g.base_ns);
+	g.grid[0] = (struct grid_expect){ 0, SHM_SHIFT_NOMINAL };
+	for (uint64_t k = 1; k <= n; k++) {
+		struct shm_grid s = { .rate = GRID_RATE };
+
+		shm_grid_set_shift(sim, GRID_RATE, shift_of(k), g.base_ns + k * GRID_STEP);
+		shm_grid_load(sim, &s);
+		g.grid[k] = (struct grid_expect){ s.base_tick, s.shift };
+	}
+	atomic_store(&g.c->rate_shift, 0);	/* reset falls back to nominal */
+	shm_grid_reset(g.c, g.base_ns);
+	tl_make(&zero, 0);
+	shm_timeline_store(tl.c, &zero);
+
+	pthread_create(&th[0], NULL, grid_writer, &g);
+	pthread_create(&th[1], NULL, tl_writer, &tl);
+	for (int i = 0; i < SEQ_READERS; i++) {
+		pthread_create(&th[2 + 2 * i], NULL, grid_reader, &g);
+		pthread_create(&th[3 + 2 * i], NULL, tl_reader, &tl);
+	}
+	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+		pthread_join(th[i], NULL);
+	printf("grid: %" PRIu64 " writes, %" PRIu64 " consistent loads, %" PRIu64 " gave up\n",
+	       atomic_load(&g.written), atomic_load(&g.loads), atomic_load(&g.eagain));
+	printf("timeline: %" PRIu64 " writes, %" PRIu64 " consistent loads, %" PRIu64
+	       " gave up\n", atomic_load(&tl.written), atomic_load(&tl.loads), atomic_load(&tl.eagain));
+	free(g.grid);
+	free(sim);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/stress-ring.XXXXXX", why[768];
+	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	const char *env = getenv("STRESS_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 24;
+	uint32_t fbs[] = { 1, 6, 9, 256 };
+	struct shm_seg_config cfg = { .card = "stress", .mode = 0600, .gid = -1 };
+	struct shm_seg seg;
+	uint64_t moved = 0;
+	int err;
+
+	if (scale <= 0)
+		scale = 1.0;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	cfg.dir = dir;
+	err = shm_seg_open(&seg, &cfg, why, sizeof(why));
+	if (err < 0) {
+		fprintf(stderr, "FAIL: %s\n", why);
+		rmdir(dir);
+		return 1;
+	}
+	printf("seed %" PRIu64 " (STRESS_SEED to replay), scale %g\n", seed ? seed : 1, scale);
+	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]) && !atomic_load(&failed); i++) {
+		/* About 24 MiB through the ring per size, at least 64 laps. */
+		uint64_t total = (uint64_t)(scale * (24u << 20) / fbs[i]);
+		uint64_t laps = (uint64_t)(scale * 64 * shm_ring_frames(fbs[i]));
+
+		if (total < laps)
+			total = laps;
+		moved += run_ring(&seg, fbs[i], total, (seed ? seed : 1) + i);
+	}
+	if (!atomic_load(&failed))
+		run_seqlocks(&seg, (uint64_t)(scale * (1 << 20)), (uint64_t)(scale * 20000));
+	shm_seg_close(&seg);
+	snprintf(why, sizeof(why), "%s/alsa-loopback-stress.0", dir);
+	unlink(why);
+	rmdir(dir);
+	printf("%" PRIu64 " frames moved\n", moved);
+	if (atomic_load(&failed)) {
+		printf("stress-ring: FAILED\n");
+		return 1;
+	}
+	printf("stress-ring: ok, every frame intact, every snapshot whole\n");
+	return 0;
+}
