@@ -331,6 +331,8 @@ run_load() {
 		sleep 0.01
 	done
 	sleep 0.5
+	times >"$work/times0"
+	ppids=
 	t0=$(date +%s.%N)
 	for i in $(seq 1 "$C"); do
 		(
@@ -340,9 +342,12 @@ run_load() {
 				-r 48000 -c 2 -B 500000 -t raw 2>"$work/ap$i.err" || s=$?
 			echo "$s" >"$work/ap$i.rc"
 		) &
+		ppids="$ppids $!"
 	done
-	wait
+	for p in $ppids; do wait "$p" || true; done
 	t1=$(date +%s.%N)
+	wait
+	times >"$work/times1"
 	exact=0 xruns=0 helper_cpu=0
 	for i in $(seq 1 "$C"); do
 		if [ "$(cat "$work/v$i.rc")" = 0 ] && [ "$(cat "$work/ap$i.rc")" = 0 ]; then
@@ -355,8 +360,9 @@ run_load() {
 		xruns=$((xruns + x))
 	done
 	# times: children's user and system CPU (aplay, arecord, helpers).
-	cpu=$(times | tail -n 1 | awk '{ gsub(/[ms]/, " "); split($0, t, " ");
-		printf "%.1f", t[1] * 60 + t[2] + t[3] * 60 + t[4] }')
+	# times: the second line is the children's user and system CPU.
+	cpu=$(tail -q -n 1 "$work/times0" "$work/times1" | awk '{ gsub(/[ms]/, " ");
+		c = $1 * 60 + $2 + $3 * 60 + $4; if (NR == 1) c0 = c; else printf "%.1f", c - c0 }')
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	printf '%-44s %s\n' "cables (processes)" "$C ($((2 * C)) aplay/arecord)"
 	printf '%-44s %s\n' "seconds per cable" "$S"

@@ -102,6 +102,10 @@ for sub in 1 2; do
 		bad "subdevice $sub: new parameters (22050 Hz mono) after the kills: $st $st2"
 		cat "$work/rec" "$work/play"
 	fi
+	# Everybody gone: a lone capture hears silence, never the old streams.
+	if ! "$RS" rec -D "$C" -Z -d 1 -T 30 >"$work/lone" 2>&1; then
+		bad "subdevice $sub: a lone capture heard old audio: $(tail -n 1 "$work/lone")"
+	fi
 done
 loop_cleanup
 

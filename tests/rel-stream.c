@@ -16,7 +16,8 @@
  * runs of consecutive frames; a run may start at the beginning, after
  * silence, at frame 0 (a new player) or after a discontinuity of our own
  * (pause, xrun, restart).  Anything else, and any frame that is not the
- * pattern, is counted as bad.
+ * pattern, is counted as bad.  -Z: hearing any pattern at all is a failure
+ * (a capture that must hear only silence).
  *
  * The player and recorder print what they are doing ("opened", "started",
  * "paused", "draining", "hwp", ...) on stdout, line-buffered, so a script
@@ -48,6 +49,7 @@ struct opts {
 	unsigned int rate, channels, seed, latency_us;
 	uint64_t frames;	/* play: how many (0 = forever); gen: how many */
 	uint64_t expect;	/* rec/verify: a complete run 0..expect-1 */
+	bool silence;		/* rec/verify: expect no pattern at all (-Z) */
 	double duration;	/* rec: seconds (0 = until expect or signal) */
 	const char *phase;	/* write pause drain hwp random cycle read */
 	unsigned int cycles;
@@ -139,6 +141,7 @@ static bool pattern_decode(const int16_t *f, unsigned int ch, unsigned int seed,
 struct verifier {
 	unsigned int ch, seed;
 	uint64_t expect;
+	bool silence;
 	uint64_t frames, silent, pattern, bad, runs, breaks;
 	bool in_run, complete;
 	uint64_t next_n, run_start, run_len;
@@ -214,7 +217,7 @@ static void ver_frames(struct verifier *v, const int16_t *buf, uint64_t count)
 
 static bool ver_ok(const struct verifier *v)
 {
-	return !v->bad && (!v->expect || v->complete);
+	return !v->bad && (!v->expect || v->complete) && !(v->silence && v->pattern);
 }
 
 static void ver_print(const struct verifier *v, const char *who)
@@ -461,6 +464,7 @@ static int run_rec(struct opts *o)
 	bool is_cycle = !strcmp(o->phase, "cycle");
 
 	ver_init(&v, o->channels, o->seed, o->expect);
+	v.silence = o->silence;
 	if (!strcmp(o->phase, "hwp")) {
 		printf("hwp\n");
 		for (unsigned int i = 0; !stop_flag && (!o->cycles || i < o->cycles); i++) {
@@ -600,6 +604,7 @@ static int run_verify(const struct opts *o)
 	size_t k;
 
 	ver_init(&v, o->channels, o->seed, o->expect);
+	v.silence = o->silence;
 	while ((k = fread(f, o->channels * sizeof(int16_t), 256, stdin)) > 0)
 		ver_frames(&v, f, k);
 	ver_print(&v, "verify");
@@ -627,7 +632,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: rel-stream play|rec|gen|verify|open [-D pcm] [-r rate] "
 		"[-c channels] [-s seed] [-L latency_us] [-n frames] [-e expect_frames] "
-		"[-d seconds] [-M phase] [-N cycles] [-C] [-g] [-R rand_seed] [-T watchdog_s]\n");
+		"[-d seconds] [-M phase] [-N cycles] [-C] [-g] [-R rand_seed] [-T watchdog_s] [-Z]\n");
 	exit(3);
 }
 
@@ -644,7 +649,7 @@ int main(int argc, char **argv)
 		usage();
 	o.mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "D:r:c:s:L:n:e:d:M:N:CgR:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "D:r:c:s:L:n:e:d:M:N:CgR:T:Z")) != -1) {
 		switch (opt) {
 		case 'D': o.dev = optarg; break;
 		case 'r': o.rate = (unsigned int)atoi(optarg); break;
@@ -659,6 +664,7 @@ int main(int argc, char **argv)
 		case 'C': o.capture = true; break;
 		case 'g': o.go_signal = true; break;
 		case 'R': o.rnd = strtoull(optarg, NULL, 0) | 1; break;
+		case 'Z': o.silence = true; break;
 		case 'T': o.watchdog = (unsigned int)atoi(optarg); break;
 		default: usage();
 		}

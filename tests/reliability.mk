@@ -14,6 +14,8 @@ tests_rel_valgrind_SOURCES = tests/rel-valgrind.c
 tests_rel_valgrind_CFLAGS = $(REL_CFLAGS)
 tests_rel_valgrind_LDADD = $(REL_LDADD)
 
-TESTS += tests/rel-kill.sh tests/rel-valgrind.sh
-EXTRA_DIST += tests/rel-kill.sh tests/rel-valgrind.sh tests/rel-valgrind.supp \
-	scripts/reliability.sh
+TESTS += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
+	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh
+EXTRA_DIST += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
+	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh \
+	tests/rel-valgrind.supp scripts/reliability.sh
