@@ -1,0 +1,41 @@
+# Sourced by the ctl-*.sh tests: env.sh, plus a private ALSA configuration
+# that loads the built control plugin and 51-loopback-ctl.conf (the build
+# directory's asoundrc knows only the PCM plugin and 50-loopback.conf).
+. "$top_builddir/tests/env.sh"
+CTL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctl-test.XXXXXX")
+cat > "$CTL_TMP/ctl.conf" <<EOC
+ctl_type.loopback {
+	lib "$top_builddir/.libs/libasound_module_ctl_loopback.so"
+}
+</$top_srcdir/51-loopback-ctl.conf>
+EOC
+export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$CTL_TMP/ctl.conf"
+ctl_cleanup() {
+	loop_cleanup
+	rm -rf "$CTL_TMP"
+}
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+# Start an ALSA client in the background so that $! is its own pid (the
+# tool reports pids); the sanitizer runtime is preloaded as alsa_client does.
+bg_client() {
+	if [ -n "$SANITIZER_PRELOAD" ]; then
+		LD_PRELOAD="$SANITIZER_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" "$@" &
+	else
+		"$@" &
+	fi
+}
+# cget_value CTL 'NAME': the value amixer reads (first of ": values=").
+cget_value() {
+	amixer -D "$1" cget "iface=PCM,name=$2" | sed -n 's/^  : values=//p' | cut -d, -f1
+}
+# wait_value CTL 'NAME' VALUE: up to 5 s for the control to read VALUE.
+wait_value() {
+	for _i in $(seq 50); do
+		[ "$(cget_value "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * alsa-loopback - list, watch and clean up the shared segments of the
+ * user-space ALSA loopback (see alsa-loopback.1, which --help prints).
+ *
+ * Everything shown comes from the segments (shm_ring.h).  "Attached" is
+ * decided by the end's OFD lock, never by the pid written beside it: the
+ * kernel drops the lock of a dead process, while the pid stays.  The
+ * segment is another process's memory: every value is shown as read, but
+ * nothing read from it is used as a size or an index.
+ *
+ * libasound is linked only for format and state names.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <alsa/asoundlib.h>
+
+#include "shm_ring.h"
+#include "alsa-loopback-help.h"
+
+#define SEG_PREFIX	"alsa-loopback-"
+#define STALE_EMPTY_S	10	/* a size-0 segment older than this is dead */
+
+struct opts {
+	const char *dir;	/* NULL: /dev/shm */
+	const char *card;	/* NULL: all */
+	bool json;
+	bool dry_run;
+	double interval;
+	long count;		/* watch: tables to print, 0 = forever */
+};
+
+/* A segment file found in the directory. */
+struct entry {
+	char card[SHM_CARD_MAX];
+	unsigned int subdevice;
+	char path[512];
+};
+
+/* ---- discovery ----------------------------------------------------------- */
+
+/* "alsa-loopback-<card>.<N>" exactly as the plugin names it. */
+static bool parse_name(const char *name, struct entry *e)
+{
+	const char *dot, *p;
+	char check[128];
+	unsigned long n;
+	char *end;
+	size_t len;
+
+	if (strncmp(name, SEG_PREFIX, strlen(SEG_PREFIX)))
+		return false;
+	p = name + strlen(SEG_PREFIX);
+	dot = strrchr(p, '.');
+	if (!dot || dot == p || !dot[1])
+		return false;
+	len = (size_t)(dot - p);
+	if (len >= sizeof(e->card))
+		return false;
+	memcpy(e->card, p, len);
+	e->card[len] = 0;
+	errno = 0;
+	n = strtoul(dot + 1, &end, 10);
+	if (errno || *end || n > SHM_SUBDEVICE_MAX || !shm_card_valid(e->card))
+		return false;
+	e->subdevice = (unsigned int)n;
+	/* Round trip: rejects "007" and other aliases of a real name. */
+	if (shm_seg_name(check, sizeof(check), e->card, e->subdevice) < 0 || strcmp(check, name))
+		return false;
+	return true;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->card, y->card);
+
+	if (c)
+		return c;
+	return (x->subdevice > y->subdevice) - (x->subdevice < y->subdevice);
+}
+
+static const char *seg_dir(const struct opts *o)
+{
+	return o->dir ? o->dir : "/dev/shm";
+}
+
+/* All segment files, sorted by card key and subdevice. */
+static int find_segments(const struct opts *o, struct entry **out, size_t *n_out)
+{
+	struct entry *v = NULL, e;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(seg_dir(o));
+
+	if (!d) {
+		fprintf(stderr, "alsa-loopback: cannot read %s: %s\n", seg_dir(o), strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!parse_name(de->d_name, &e))
+			continue;
+		if (o->card && strcmp(o->card, e.card))
+			continue;
+		snprintf(e.path, sizeof(e.path), "%s/%s", seg_dir(o), de->d_name);
+		if (n == cap) {
+			struct entry *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				fprintf(stderr, "alsa-loopback: out of memory\n");
+				return -1;
+			}
+			v = nv;
+		}
+		v[n++] = e;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* ---- snapshot of a segment ----------------------------------------------- */
+
+struct end_info {
+	bool attached;
+	uint32_t pid, state, period, buffer, xruns;
+	uint64_t frames;
+};
+
+struct cable_info {
+	bool locked;
+	uint32_t format, rate, channels, access;
+	uint32_t shift, notify, active;
+	uint32_t slave_format, slave_rate, slave_channels, slave_access;
+	bool has_fill;
+	uint64_t fill;
+	struct end_info end[SHM_ROLES];
+};
+
+/* Frames written but not yet played, if the playback is running now. */
+static bool playback_fill(struct shm_cable *c, uint32_t rate, uint64_t *fill)
+{
+	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_timeline tl;
+	uint64_t pos, run, written;
+
+	if (!rate || shm_grid_load(c, &g) < 0 || shm_timeline_load(c, &tl) < 0)
+		return false;
+	if (!shm_timeline_pos(&tl, shm_grid_tick(&g, shm_now_ns()), &pos, &run))
+		return false;
+	written = shm_ring_written(c);
+	*fill = written > pos ? written - pos : 0;
+	return true;
+}
+
+static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable_info *ci)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	memset(ci, 0, sizeof(*ci));
+	ci->locked = atomic_load(&c->locked) != 0;
+	ci->format = atomic_load(&c->format);
+	ci->rate = atomic_load(&c->rate);
+	ci->channels = atomic_load(&c->channels);
+	ci->access = atomic_load(&c->access);
+	ci->shift = atomic_load(&c->rate_shift);
+	ci->notify = atomic_load(&c->notify);
+	ci->active = atomic_load(&c->slave_active);
+	ci->slave_format = atomic_load(&c->slave_format);
+	ci->slave_rate = atomic_load(&c->slave_rate);
+	ci->slave_channels = atomic_load(&c->slave_channels);
+	ci->slave_access = atomic_load(&c->slave_access);
+	for (unsigned int r = 0; r < SHM_ROLES; r++) {
+		struct end_info *e = &ci->end[r];
+
+		e->attached = shm_seg_end_held(seg, cable, r);
+		e->pid = atomic_load(&c->end[r].pid);
+		e->state = atomic_load(&c->end[r].state);
+		e->period = atomic_load(&c->end[r].period_frames);
+		e->buffer = atomic_load(&c->end[r].buffer_frames);
+		e->frames = atomic_load(&c->end[r].frames);
+		e->xruns = atomic_load(&c->end[r].xruns);
+	}
+	if (ci->locked && ci->end[SHM_ROLE_PLAY].attached &&
+	    ci->end[SHM_ROLE_PLAY].state == SND_PCM_STATE_RUNNING)
+		ci->has_fill = playback_fill(c, ci->rate, &ci->fill);
+}
+
+static const char *format_name(uint32_t f)
+{
+	const char *name = f <= SND_PCM_FORMAT_LAST ? snd_pcm_format_name((snd_pcm_format_t)f)
+						    : NULL;
+
+	return name ? name : "?";
+}
+
+static const char *state_name(uint32_t s)
+{
+	const char *name = s <= SND_PCM_STATE_LAST ? snd_pcm_state_name((snd_pcm_state_t)s)
+						   : NULL;
+
+	return name ? name : "?";
+}
+
+static const char *pcm_of_device(unsigned int device)
+{
+	return device ? "loopcap" : "loop";
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_end(FILE *f, const struct end_info *e)
+{
+	fprintf(f, "{\"attached\": %s, ", e->attached ? "true" : "false");
+	if (e->attached)
+		fprintf(f, "\"pid\": %u, \"state\": \"%s\", ", e->pid, state_name(e->state));
+	else
+		fprintf(f, "\"pid\": null, \"state\": null, ");
+	fprintf(f, "\"period_frames\": %u, \"buffer_frames\": %u, \"frames\": %llu, "
+		"\"xruns\": %u}", e->period, e->buffer, (unsigned long long)e->frames, e->xruns);
+}
+
+static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
+{
+	fprintf(f, "{\"cable\": %u, \"playback\": \"%s\", \"capture\": \"%s\", \"locked\": %s, ",
+		cable, pcm_of_device(cable), pcm_of_device(cable ^ 1u),
+		ci->locked ? "true" : "false");
+	if (ci->locked)
+		fprintf(f, "\"format\": \"%s\", \"rate\": %u, \"channels\": %u, \"access\": \"%s\", ",
+			format_name(ci->format), ci->rate, ci->channels,
+			ci->access ? "non-interleaved" : "interleaved");
+	else
+		fprintf(f, "\"format\": null, \"rate\": null, \"channels\": null, "
+			"\"access\": null, ");
+	fprintf(f, "\"rate_shift\": %u, \"notify\": %s, \"slave_active\": %s, "
+		"\"slave_format\": \"%s\", \"slave_rate\": %u, \"slave_channels\": %u, "
+		"\"slave_access\": \"%s\", ", ci->shift, ci->notify ? "true" : "false",
+		ci->active ? "true" : "false", format_name(ci->slave_format), ci->slave_rate,
+		ci->slave_channels, ci->slave_access ? "non-interleaved" : "interleaved");
+	if (ci->has_fill)
+		fprintf(f, "\"fill_frames\": %llu, ", (unsigned long long)ci->fill);
+	else
+		fprintf(f, "\"fill_frames\": null, ");
+	fprintf(f, "\"ends\": {\"playback\": ");
+	json_end(f, &ci->end[SHM_ROLE_PLAY]);
+	fprintf(f, ", \"capture\": ");
+	json_end(f, &ci->end[SHM_ROLE_CAP]);
+	fprintf(f, "}}");
+}
+
+static void table_header(FILE *f)
+{
+	fprintf(f, "%-8s %4s %-12s %-9s %6s %3s %-6s %6s %6s %-8s %7s %-9s %6s %6s %10s %5s %s\n",
+		"CARD", "SUB", "CABLE", "FORMAT", "RATE", "CH", "ACCESS", "SHIFT", "NOTIFY",
+		"END", "PID", "STATE", "PERIOD", "BUFFER", "FRAMES", "XRUNS", "FILL");
+}
+
+static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
+		       const struct cable_info *ci, bool percent)
+{
+	char cab[16], rate[16], ch[16], pid[16], fill[40];
+
+	snprintf(cab, sizeof(cab), "%s>%s", pcm_of_device(cable), pcm_of_device(cable ^ 1u));
+	snprintf(rate, sizeof(rate), "%u", ci->rate);
+	snprintf(ch, sizeof(ch), "%u", ci->channels);
+	for (unsigned int r = 0; r < SHM_ROLES; r++) {
+		const struct end_info *en = &ci->end[r];
+
+		snprintf(pid, sizeof(pid), "%u", en->pid);
+		if (r == SHM_ROLE_PLAY && ci->has_fill) {
+			if (percent && en->buffer)
+				snprintf(fill, sizeof(fill), "%llu(%llu%%)",
+					 (unsigned long long)ci->fill,
+					 (unsigned long long)(ci->fill * 100 / en->buffer));
+			else
+				snprintf(fill, sizeof(fill), "%llu", (unsigned long long)ci->fill);
+		} else {
+			snprintf(fill, sizeof(fill), "-");
+		}
+		fprintf(f, "%-8s %4u %-12s %-9s %6s %3s %-6s %6u %6u %-8s %7s %-9s %6u %6u %10llu "
+			"%5u %s\n", e->card, e->subdevice, cab,
+			ci->locked ? format_name(ci->format) : "-", ci->locked ? rate : "-",
+			ci->locked ? ch : "-", !ci->locked ? "-" : ci->access ? "nonint" : "inter",
+			ci->shift, ci->notify, r == SHM_ROLE_PLAY ? "playback" : "capture",
+			en->attached ? pid : "-", en->attached ? state_name(en->state) : "-",
+			en->period, en->buffer, (unsigned long long)en->frames, en->xruns, fill);
+	}
+}
+
+/* One table or JSON document of every segment; 1 if one was unreadable. */
+static int show(const struct opts *o, bool percent, bool compact_json)
+{
+	struct entry *v = NULL;
+	size_t n = 0;
+	int status = 0;
+	FILE *f = stdout;
+
+	if (find_segments(o, &v, &n) < 0)
+		return 1;
+	if (o->json)
+		fprintf(f, "{\"segments\": [");
+	else
+		table_header(f);
+	for (size_t i = 0; i < n; i++) {
+		struct shm_seg seg;
+		char why[768];
+		int err = shm_seg_attach_path(&seg, v[i].path, why, sizeof(why));
+
+		if (o->json) {
+			fprintf(f, "%s%s{\"path\": ", i ? "," : "", compact_json ? "" : "\n  ");
+			json_str(f, v[i].path);
+			fprintf(f, ", \"card\": ");
+			json_str(f, v[i].card);
+			fprintf(f, ", \"subdevice\": %u, ", v[i].subdevice);
+		}
+		if (err < 0) {
+			status = 1;
+			if (o->json) {
+				fprintf(f, "\"error\": ");
+				json_str(f, why);
+				fprintf(f, "}");
+			} else {
+				fprintf(stderr, "alsa-loopback: %s\n", why);
+			}
+			continue;
+		}
+		if (o->json)
+			fprintf(f, "\"cables\": [");
+		for (unsigned int c = 0; c < SHM_CABLES; c++) {
+			struct cable_info ci;
+
+			cable_snapshot(&seg, c, &ci);
+			if (o->json) {
+				fprintf(f, "%s%s", c ? "," : "", compact_json ? "" : "\n    ");
+				json_cable(f, c, &ci);
+			} else {
+				table_rows(f, &v[i], c, &ci, percent);
+			}
+		}
+		if (o->json)
+			fprintf(f, "]}");
+		shm_seg_close(&seg);
+	}
+	if (o->json)
+		fprintf(f, "%s]}\n", compact_json || !n ? "" : "\n");
+	free(v);
+	fflush(f);
+	return status;
+}
+
+static int cmd_watch(const struct opts *o)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	int status = 0;
+
+	for (long k = 0; !o->count || k < o->count; k++) {
+		if (k) {
+			struct timespec ts;
+
+			ts.tv_sec = (time_t)o->interval;
+			ts.tv_nsec = (long)((o->interval - (double)ts.tv_sec) * 1e9);
+			nanosleep(&ts, NULL);
+		}
+		if (tty && !o->json)
+			fputs("\033[H\033[2J", stdout);
+		if (!o->json) {
+			time_t now = time(NULL);
+			char stamp[64];
+
+			strftime(stamp, sizeof(stamp), "%F %T", localtime(&now));
+			printf("alsa-loopback watch: %s, every %gs\n", stamp, o->interval);
+		}
+		status |= show(o, true, true);
+		if (!o->json && !tty)
+			putchar('\n');
+		fflush(stdout);
+	}
+	return status;
+}
+
+/* ---- gc ------------------------------------------------------------------ */
+
+/* A size-0 file: its creator died before initialising it. */
+static int gc_empty(const struct opts *o, const struct entry *e)
+{
+	struct shm_seg seg = { .fd = -1 };
+	struct stat st;
+	int status = 0;
+
+	seg.fd = open(e->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (seg.fd < 0)
+		return 0;
+	/* Under the admin lock nobody is initialising it right now. */
+	if (shm_seg_admin_lock(&seg) == 0) {
+		if (fstat(seg.fd, &st) == 0 && st.st_size == 0 &&
+		    time(NULL) - st.st_mtime >= STALE_EMPTY_S) {
+			if (o->dry_run) {
+				printf("would remove %s (empty)\n", e->path);
+			} else if (unlink(e->path) == 0) {
+				printf("removed %s (empty)\n", e->path);
+			} else {
+				fprintf(stderr, "alsa-loopback: cannot remove %s: %s\n", e->path,
+					strerror(errno));
+				status = 1;
+			}
+		}
+		shm_seg_admin_unlock(&seg);
+	}
+	close(seg.fd);
+	return status;
+}
+
+static int cmd_gc(const struct opts *o)
+{
+	struct entry *v = NULL;
+	size_t n = 0;
+	int status = 0;
+
+	if (find_segments(o, &v, &n) < 0)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		struct shm_seg seg;
+		struct stat st;
+		char why[768];
+		bool held = false;
+		int err;
+
+		if (lstat(v[i].path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+			status |= gc_empty(o, &v[i]);
+			continue;
+		}
+		err = shm_seg_attach_path(&seg, v[i].path, why, sizeof(why));
+		if (err < 0) {
+			/* Not ours (or another version): never removed. */
+			fprintf(stderr, "alsa-loopback: kept %s\n", why);
+			continue;
+		}
+		/*
+		 * The admin lock orders us with every attach: an end either
+		 * holds its lock before we look, or opens after we unlinked
+		 * (and then makes a new segment).
+		 */
+		err = shm_seg_admin_lock(&seg);
+		if (err < 0) {
+			fprintf(stderr, "alsa-loopback: kept %s: admin lock busy\n", v[i].path);
+			shm_seg_close(&seg);
+			continue;
+		}
+		for (unsigned int c = 0; c < SHM_CABLES; c++)
+			for (unsigned int r = 0; r < SHM_ROLES; r++)
+				held |= shm_seg_end_held(&seg, c, r);
+		if (!held) {
+			if (o->dry_run) {
+				printf("would remove %s\n", v[i].path);
+			} else if (unlink(v[i].path) == 0) {
+				printf("removed %s\n", v[i].path);
+			} else {
+				fprintf(stderr, "alsa-loopback: cannot remove %s: %s\n", v[i].path,
+					strerror(errno));
+				status = 1;
+			}
+		}
+		shm_seg_admin_unlock(&seg);
+		shm_seg_close(&seg);
+	}
+	free(v);
+	fflush(stdout);
+	return status;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: alsa-loopback [--dir DIR] [--card KEY] "
+		"list|watch|gc [--json] [--interval S] [--count N] [--dry-run]\n"
+		"       alsa-loopback --help\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "card", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = { .interval = 1.0 };
+	const char *cmd;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'c':
+			if (!shm_card_valid(optarg)) {
+				fprintf(stderr, "alsa-loopback: --card: '%s' is not a card key\n",
+					optarg);
+				return 2;
+			}
+			o.card = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'i':
+			o.interval = strtod(optarg, &end);
+			if (*end || !isfinite(o.interval) || o.interval < 0.01 ||
+			    o.interval > 3600) {
+				fprintf(stderr, "alsa-loopback: --interval: 0.01..3600 seconds\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			o.count = strtol(optarg, &end, 10);
+			if (*end || o.count < 1) {
+				fprintf(stderr, "alsa-loopback: --count: a positive integer\n");
+				return 2;
+			}
+			break;
+		case 'D':
+			o.dry_run = true;
+			break;
+		case 'h':
+			fputs(help_text, stdout);
+			return 0;
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc - 1)
+		return usage();
+	cmd = argv[optind];
+	if (!strcmp(cmd, "list"))
+		return show(&o, false, false);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(&o);
+	if (!strcmp(cmd, "gc"))
+		return cmd_gc(&o);
+	fprintf(stderr, "alsa-loopback: unknown command '%s'\n", cmd);
+	return usage();
+}
