@@ -9,8 +9,9 @@ libasound_module_ctl_loopback_la_LIBADD = $(ALSA_LIBS)
 libasound_module_ctl_loopback_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '_snd_ctl_loopback_open'
 
-# Plugins are dlopen()ed by name: no .la (install-exec-hook is taken).
-install-exec-local: install-pluginLTLIBRARIES
+# Plugins are dlopen()ed by name: no .la.  plugindir is a data directory to
+# automake, so the plugins are installed by install-data: remove it after.
+install-data-local: install-pluginLTLIBRARIES
 	rm -f $(DESTDIR)$(plugindir)/libasound_module_ctl_loopback.la
 
 # Without its .la, libtool's uninstall would leave the .so behind.
