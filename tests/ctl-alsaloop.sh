@@ -16,7 +16,7 @@ K=$LOOP_CARD
 A=1
 B=2
 OUT=$CTL_TMP/out
-command -v alsaloop >/dev/null || { echo "SKIP: alsaloop (alsa-utils) not installed"; exit 77; }
+have alsaloop || { echo "SKIP: alsaloop (alsa-utils) not installed"; exit 77; }
 SHIFT="PCM Rate Shift 100000"
 
 amixer -q -D "loopcap:SUBDEV=$B,CARD=$K" cset "iface=PCM,name=$SHIFT" 99900 || fail "cset cable B"
@@ -24,8 +24,8 @@ bg_client aplay -q -D "loop:SUBDEV=$A,CARD=$K" -f S16_LE -r 48000 -c 2 -t raw /d
 PIDS=$!
 wait_value "loopcap:SUBDEV=$A,CARD=$K" "PCM Slave Active" on || fail "aplay into loop:$A did not start"
 
-stdbuf -oL alsaloop -C "loopcap:SUBDEV=$A,CARD=$K" -P "loop:SUBDEV=$B,CARD=$K" \
-	-Y "loopcap:SUBDEV=$A,CARD=$K" -S captshift -t 200000 -v > "$OUT.log" 2>&1 &
+bg_client stdbuf -oL alsaloop -C "loopcap:SUBDEV=$A,CARD=$K" -P "loop:SUBDEV=$B,CARD=$K" \
+	-Y "loopcap:SUBDEV=$A,CARD=$K" -S captshift -t 200000 -v > "$OUT.log" 2>&1
 LPID=$!
 PIDS="$PIDS $LPID"
 : > "$OUT.shift"

@@ -10,7 +10,7 @@ PIDS=
 K=$LOOP_CARD
 OUT=$CTL_TMP/out
 
-command -v amixer >/dev/null || { echo "SKIP: amixer not installed"; exit 77; }
+have amixer || { echo "SKIP: amixer not installed"; exit 77; }
 
 # Render "amixer contents" as: numid device subdevice name|type-line
 contents() {
@@ -114,7 +114,7 @@ wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" off || fail "Slave Acti
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Rate")" = 32000 ] || fail "Slave Rate forgot the last playback"
 
 # --- amixer events --------------------------------------------------------
-stdbuf -oL amixer -D "loopcap:SUBDEV=5,CARD=$K" events > "$OUT.ev" 2>&1 &
+bg_client stdbuf -oL amixer -D "loopcap:SUBDEV=5,CARD=$K" events > "$OUT.ev" 2>&1
 PIDS="$!"
 sleep 0.5
 bg_client aplay -q -D "loop:SUBDEV=5,CARD=$K" -f S16_LE -r 48000 -c 2 -t raw /dev/zero

@@ -39,3 +39,8 @@ wait_value() {
 	done
 	return 1
 }
+# amixer and alsaloop load our plugins too: same preload in sanitized builds.
+amixer() { alsa_client command amixer "$@"; }
+alsaloop() { alsa_client command alsaloop "$@"; }
+# Is the program installed (not our wrapper function)?
+have() { env sh -c 'command -v "$1"' sh "$1" >/dev/null; }
