@@ -87,6 +87,8 @@ struct loop {
 	uint64_t write_end;		/* playback: our copy of what we published */
 	uint64_t hw;			/* last hardware position */
 	uint32_t lock_gen;		/* capture: the lock we configured against */
+	uint64_t last_tick;		/* latest tick seen on an accepted grid */
+	bool grid_fresh;		/* accept the next grid as it is (hw_params) */
 };
 
 static const unsigned int loop_formats[] = {
@@ -113,7 +115,8 @@ static const unsigned int loop_accesses[] = {
 
 static const char *dir_name(const struct loop *lp)
 {
-	return lp->io.stream == SND_PCM_STREAM_PLAYBACK ? "playback" : "capture";
+	/* From the role: io.stream is not set before snd_pcm_ioplug_create(). */
+	return lp->role == SHM_ROLE_PLAY ? "playback" : "capture";
 }
 
 static bool is_playback(const struct loop *lp)
@@ -141,10 +144,38 @@ static void timer_set(struct loop *lp, uint64_t ns)
 
 /* ---- positions ----------------------------------------------------------- */
 
+/*
+ * Now on the cable's grid.  The shared grid is only a hint.  While we are
+ * configured, the only legitimate change is a rate-shift rebase, which
+ * keeps the tick count continuous at its base; a copy that jumps there,
+ * whose base lies in the future (time would stand still: a hang) or that
+ * puts us behind a tick we already saw is refused, and the last good copy
+ * goes on counting.  The slack absorbs rounding at the rebase.
+ */
 static uint64_t tick_now(struct loop *lp)
 {
-	/* A torn or hostile grid keeps the last good copy. */
-	shm_grid_load(lp->shared, &lp->grid);
+	struct shm_grid g = lp->grid;
+	uint64_t slack = lp->grid.rate / 50 + 1;
+	uint64_t now, tick;
+
+	if (shm_grid_load(lp->shared, &g) == 0) {
+		now = shm_now_ns();
+		tick = shm_grid_tick(&g, now);
+		/* A rate-shift rebase is continuous: our copy agrees at its base. */
+		uint64_t ours = shm_grid_tick(&lp->grid, g.base_ns);
+		bool continuous = lp->grid_fresh ||
+				  (g.base_tick + slack >= ours && g.base_tick <= ours + slack);
+
+		/* 2^62 ticks are 190000 years at 768 kHz: beyond, sums could wrap. */
+		if (g.base_ns <= now && g.base_tick < (UINT64_C(1) << 62) && continuous &&
+		    tick + slack >= lp->last_tick) {
+			lp->grid_fresh = false;
+			lp->grid = g;
+			if (tick > lp->last_tick)
+				lp->last_tick = tick;
+			return tick;
+		}
+	}
 	return shm_grid_tick(&lp->grid, shm_now_ns());
 }
 
@@ -324,7 +355,14 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 
-	/* A capture drains only after losing its lock: its hw stays frozen. */
+	/*
+	 * A capture drains only after losing its lock: its hw stays frozen and,
+	 * once everything is read, it reports an xrun, whose recovery (prepare,
+	 * start) then fails with -EIO.  (alsa-lib 1.2.8 would keep polling a
+	 * capture that is DRAINING with nothing left.)
+	 */
+	if (io->state == SND_PCM_STATE_DRAINING && !is_playback(lp) && lp->hw == io->appl_ptr)
+		return -EPIPE;
 	if (io->state == SND_PCM_STATE_RUNNING ||
 	    (io->state == SND_PCM_STATE_DRAINING && is_playback(lp))) {
 		uint64_t tick;
@@ -600,9 +638,14 @@ static bool peer_alive(struct loop *lp)
 static void format_lock_desc(char *buf, size_t len, unsigned int format, unsigned int rate,
 			     unsigned int channels)
 {
-	const char *name = snd_pcm_format_name((snd_pcm_format_t)format);
+	/* The number may come from the segment: alsa-lib checks only > LAST. */
+	const char *name = format <= SND_PCM_FORMAT_LAST ?
+			   snd_pcm_format_name((snd_pcm_format_t)format) : NULL;
 
-	snprintf(buf, len, "%s %u Hz %u ch", name ? name : "?", rate, channels);
+	if (name)
+		snprintf(buf, len, "%s %u Hz %u ch", name, rate, channels);
+	else
+		snprintf(buf, len, "format %u %u Hz %u ch", format, rate, channels);
 }
 
 static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
@@ -658,17 +701,31 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		atomic_store(&c->rate, io->rate);
 		atomic_store(&c->channels, io->channels);
 		atomic_store(&c->access, noninterleaved);
-		if (regrid)
+		if (regrid) {
+			/*
+			 * Ticks restart: a timeline on the old grid would map new
+			 * ticks onto old audio.  Any playback that wrote it is
+			 * gone (or is us, or is relocking in notify mode).
+			 */
+			static const struct shm_timeline empty;
+
 			shm_grid_reset(c, shm_now_ns());
+			shm_timeline_store(c, &empty);
+			if (is_playback(lp))
+				memset(&lp->tl, 0, sizeof(lp->tl));
+		}
 		atomic_store(&c->locked, 1);
 		atomic_fetch_add(&c->lock_gen, 1);
 	}
 	lp->lock_gen = atomic_load(&c->lock_gen);
 	shm_seg_admin_unlock(&lp->seg);
 
-	lp->grid.rate = io->rate;
-	lp->grid.shift = SHM_SHIFT_NOMINAL;
-	shm_grid_load(c, &lp->grid);
+	/* The grid may have restarted under the lock: accept it afresh. */
+	lp->grid = (struct shm_grid){ .rate = io->rate, .shift = SHM_SHIFT_NOMINAL,
+				      .base_ns = shm_now_ns() };
+	lp->last_tick = 0;
+	lp->grid_fresh = true;
+	tick_now(lp);
 	atomic_store(&c->end[lp->role].period_frames, (uint32_t)io->period_size);
 	atomic_store(&c->end[lp->role].buffer_frames, (uint32_t)io->buffer_size);
 	if (is_playback(lp)) {

@@ -169,7 +169,8 @@ static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 static int open_file(const struct shm_seg_config *cfg, const char *name, char *path,
 		     size_t path_len, bool create)
 {
-	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
+	/* O_NONBLOCK: a FIFO planted at the name must not block the open. */
+	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0);
 
 	if (!cfg->dir) {
 		snprintf(path, path_len, "/dev/shm/%s", name);
@@ -203,6 +204,12 @@ static int explain_open_error(int err, const struct shm_seg_config *cfg, const c
 	if (err == ELOOP) {
 		snprintf(why, why_len, "%s is a symbolic link; refused", path);
 		return -ELOOP;
+	}
+	if (err == EISDIR || (err == EINVAL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		/* glibc's shm_open() reports EISDIR as EINVAL. */
+		snprintf(why, why_len, "%s is a directory, not a segment; remove it or choose "
+			 "another 'card' key", path);
+		return -EISDIR;
 	}
 	if (err == ENOENT && cfg->dir) {
 		snprintf(why, why_len, "directory %s does not exist (key 'dir')", cfg->dir);
@@ -287,7 +294,14 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 			 strerror(-err));
 		goto fail;
 	}
-	if (fstat(seg->fd, &st) == 0 && st.st_size == 0) {
+	if (fstat(seg->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* Checked before anything touches it: a FIFO or device stays as it is. */
+		err = -EPROTO;
+		snprintf(why, why_len, "%s is not a regular file; remove it or choose another "
+			 "'card' key", seg->path);
+		goto fail_locked;
+	}
+	if (st.st_size == 0) {
 		/*
 		 * New (or its creator died before sizing it): we hold the admin
 		 * lock, so nobody else is initialising it.  Apply the sharing
@@ -512,7 +526,8 @@ bool shm_timeline_pos(const struct shm_timeline *tl, uint64_t tick, uint64_t *po
 		if (b > tick && b < next_begin)
 			next_begin = b;
 	}
-	*run = next_begin - tick;	/* silence until the next segment */
+	/* Silence until the next segment; >= 1 even at the end of time. */
+	*run = next_begin > tick ? next_begin - tick : 1;
 	return false;
 }
 
@@ -533,6 +548,6 @@ bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *ti
 		if (b > pos && b < next_begin)
 			next_begin = b;
 	}
-	*run = next_begin - pos;
+	*run = next_begin > pos ? next_begin - pos : 1;
 	return false;
 }

@@ -143,8 +143,10 @@ for seed in $(seq 1 "$rounds"); do
 		-f S16_LE -r 48000 -c 2 -B 200000 - || rc=$?; echo "rc=$rc") >"$work/a$seed" 2>&1 &
 	(rc=0; tclient 15 arecord -D "loopcap:$dev" -f S16_LE -r 48000 -c 2 -d 4 \
 		-B 200000 /dev/null || rc=$?; echo "rc=$rc") >"$work/r$seed" 2>&1 &
-	(rc=0; timeout 20 "$B/rel-stream" play -D "loopcap:$dev" -n 144000 -M random \
-		-R "$seed" || rc=$?; echo "rc=$rc") >"$work/p$seed" 2>&1 &
+	# Random mode plays until SIGTERM: a clean exit then is a pass; only a
+	# client that ignores it (a hang) is killed and counted.
+	(rc=0; timeout --preserve-status -k 5 8 "$B/rel-stream" play -D "loopcap:$dev" \
+		-n 144000 -M random -R "$seed" || rc=$?; echo "rc=$rc") >"$work/p$seed" 2>&1 &
 	(rc=0; timeout 20 "$B/rel-stream" rec -D "loop:$dev" -d 4 -M random -R "$seed" \
 		|| rc=$?; echo "rc=$rc") >"$work/c$seed" 2>&1 &
 	"$B/rel-seg" scribble "/dev/shm/alsa-loopback-$LOOP_CARD.$sub" 3 "$seed"
