@@ -4,7 +4,7 @@
 #   - make check (unit, alsa-lib C tests, real aplay/arecord tests, reliability)
 #   - make check again with the plugin built under ASan + UBSan
 #   - the ring's two-thread stress under ThreadSanitizer
-#   - bounded libFuzzer runs, the short reliability and benchmark runs
+#   - bounded libFuzzer runs and the short benchmark run
 # Usage: ./check.sh        (installs missing Debian packages itself)
 set -eu
 cd "$(dirname "$0")"
@@ -35,6 +35,12 @@ rm -rf "$top/build-clang"; mkdir -p "$top/build-clang"
 step "ASan + UBSan build + make check"
 run_check "$top/build-asan" CC=gcc \
 	CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+
+step "libFuzzer: segment images and plugin config, 60 s per target"
+(cd "$top/build-check" && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}")
+
+step "benchmarks, short form (figures only; fails only if something broke)"
+(cd "$top/build-check" && make -s bench-quick)
 
 echo
 echo "check.sh: all passed"
