@@ -137,6 +137,13 @@ static void timer_set(struct loop *lp, uint64_t ns)
 
 	if (ns == lp->armed_ns)
 		return;
+	/*
+	 * "Now" when a deadline already passed and nobody read the expiry: the
+	 * fd is readable as it is; re-arming would cost a second timer
+	 * interrupt per period.
+	 */
+	if (ns == TIMER_NOW && lp->armed_ns != TIMER_OFF && lp->armed_ns <= shm_now_ns())
+		return;
 	/* Absolute deadlines: lateness never accumulates into drift. */
 	timerfd_settime(lp->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 	lp->armed_ns = ns;
@@ -602,9 +609,6 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 
 	(void)pfds;
 	(void)nfds;
-	/* Consume the expiry; loop_arm() re-arms "now" if still ready. */
-	if (read(lp->timer_fd, &expirations, sizeof(expirations)) > 0)
-		lp->armed_ns = TIMER_OFF;
 	/* Syncs the pointer; also lets ioplug finish a non-blocking drain. */
 	avail = snd_pcm_avail_update(io->pcm);
 	*revents = 0;
@@ -626,6 +630,13 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 		*revents = ready | POLLERR;
 		break;
 	}
+	/*
+	 * Level-triggered: while ready the expiry stays unread, so the fd stays
+	 * readable; only a stream that is not ready consumes it before
+	 * loop_arm() sets the next deadline.
+	 */
+	if (!*revents && read(lp->timer_fd, &expirations, sizeof(expirations)) > 0)
+		lp->armed_ns = TIMER_OFF;
 	loop_arm(lp, io->appl_ptr);
 	return 0;
 }
