@@ -1048,6 +1048,12 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 			       lp->seg.path, snd_strerror(err));
 		return err;
 	}
+	if (!shm_seg_linked(&lp->seg)) {
+		/* gc removed the file between our open and our claim: reopen. */
+		shm_seg_end_release(&lp->seg, lp->cable, lp->role);
+		shm_seg_admin_unlock(&lp->seg);
+		return -ESTALE;
+	}
 	atomic_store(&c->end[lp->role].pid, (uint32_t)getpid());
 	atomic_store(&c->end[lp->role].frames, 0);
 	atomic_store(&c->end[lp->role].xruns, 0);
@@ -1132,14 +1138,25 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 		lp->cable = lp->device ^ 1u;
 		lp->role = SHM_ROLE_CAP;
 	}
-	err = shm_seg_open(&lp->seg, &lp->cfg, why, sizeof(why));
-	if (err < 0) {
-		SNDERR("loopback card %s subdevice %u: %s", lp->card, lp->cfg.subdevice, why);
-		goto fail;
+	for (int tries = 0; ; tries++) {
+		err = shm_seg_open(&lp->seg, &lp->cfg, why, sizeof(why));
+		if (err < 0) {
+			SNDERR("loopback card %s subdevice %u: %s", lp->card, lp->cfg.subdevice,
+			       why);
+			goto fail;
+		}
+		lp->shared = shm_seg_cable(&lp->seg, lp->cable);
+		lp->ring = shm_seg_ring(&lp->seg, lp->cable);
+		err = loop_attach(lp, &format, &rate, &channels);
+		if (err != -ESTALE)
+			break;
+		if (tries == 3) {
+			SNDERR("loopback card %s subdevice %u: %s keeps being removed under us",
+			       lp->card, lp->cfg.subdevice, lp->seg.path);
+			break;
+		}
+		shm_seg_close(&lp->seg);
 	}
-	lp->shared = shm_seg_cable(&lp->seg, lp->cable);
-	lp->ring = shm_seg_ring(&lp->seg, lp->cable);
-	err = loop_attach(lp, &format, &rate, &channels);
 	if (err < 0)
 		goto fail;
 	lp->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -143,6 +143,14 @@ bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role
 	return fl.l_type != F_UNLCK;
 }
 
+bool shm_seg_linked(struct shm_seg *seg)
+{
+	struct stat ours, named;
+
+	return fstat(seg->fd, &ours) == 0 && lstat(seg->path, &named) == 0 &&
+	       ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
+}
+
 static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 {
 	uint64_t now = shm_now_ns();

@@ -183,6 +183,11 @@ void shm_seg_admin_unlock(struct shm_seg *seg);
 /* Hold an end for the life of the open; released by the kernel on death. */
 int shm_seg_end_claim(struct shm_seg *seg, unsigned int cable, unsigned int role);
 void shm_seg_end_release(struct shm_seg *seg, unsigned int cable, unsigned int role);
+/*
+ * Is our open still the file at the segment's name?  "alsa-loopback gc"
+ * unlinks segments with no end held; check after claiming an end.
+ */
+bool shm_seg_linked(struct shm_seg *seg);
 /* Is the end held by another open of the segment (any process)? */
 bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
 
