@@ -33,7 +33,7 @@ tool/alsa-loopback-help.h: $(top_srcdir)/tool/alsa-loopback.1 $(top_srcdir)/tool
 tool/alsa_loopback-alsa-loopback.$(OBJEXT): tool/alsa-loopback-help.h
 CLEANFILES += tool/alsa-loopback-help.h
 
-EXTRA_DIST += 51-loopback-ctl.conf tool/man2help.awk tests/ctl-env.sh \
+EXTRA_DIST += tests/ctl-kill.sh 51-loopback-ctl.conf tool/man2help.awk tests/ctl-env.sh \
 	tests/ctl-contents.sh tests/ctl-alsaloop.sh tests/ctl-tool.sh
 
 # Tests.
@@ -42,4 +42,4 @@ tests_test_ctl_SOURCES = tests/test-ctl.c shm_ring.c shm_ring.h
 tests_test_ctl_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 tests_test_ctl_LDADD = $(ALSA_LIBS)
 
-TESTS += tests/test-ctl tests/ctl-contents.sh tests/ctl-tool.sh tests/ctl-alsaloop.sh
+TESTS += tests/ctl-kill.sh tests/test-ctl tests/ctl-contents.sh tests/ctl-tool.sh tests/ctl-alsaloop.sh

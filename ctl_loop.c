@@ -252,9 +252,15 @@ static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* All seven values of a cable (NULL: no segment), clamped: never trusted. */
-static void cable_values(struct shm_cable *c, uint32_t v[EL_COUNT])
+/*
+ * All seven values of a cable (no segment: snd-aloop's defaults), clamped:
+ * never trusted.  Slave Active also needs a live playback: the flag stays
+ * set if that process was killed mid-stream.
+ */
+static void cable_values(struct shm_seg *seg, unsigned int cable, uint32_t v[EL_COUNT])
 {
+	struct shm_cable *c = seg ? shm_seg_cable(seg, cable) : NULL;
+
 	if (!c) {
 		for (unsigned int i = 0; i < EL_COUNT; i++)
 			v[i] = elems[i].def;
@@ -262,7 +268,8 @@ static void cable_values(struct shm_cable *c, uint32_t v[EL_COUNT])
 	}
 	v[EL_RATE_SHIFT] = clamp_u32(atomic_load(&c->rate_shift), SHM_SHIFT_MIN, SHM_SHIFT_MAX);
 	v[EL_NOTIFY] = !!atomic_load(&c->notify);
-	v[EL_ACTIVE] = !!atomic_load(&c->slave_active);
+	v[EL_ACTIVE] = atomic_load(&c->slave_active) &&
+			shm_seg_end_held(seg, cable, SHM_ROLE_PLAY);
 	v[EL_FORMAT] = clamp_u32(atomic_load(&c->slave_format), 0, SND_PCM_FORMAT_LAST);
 	v[EL_RATE] = clamp_u32(atomic_load(&c->slave_rate), 0, RATE_REPORT_MAX);
 	v[EL_CHANNELS] = clamp_u32(atomic_load(&c->slave_channels), 1, 1024);
@@ -275,7 +282,7 @@ static void sub_values(struct loopctl *lc, unsigned int si, unsigned int cable,
 	int err;
 	struct shm_seg *seg = sub_seg(lc, si, false, &err);
 
-	cable_values(seg ? shm_seg_cable(seg, cable) : NULL, v);
+	cable_values(seg, cable, v);
 }
 
 /* ---- events -------------------------------------------------------------- */
