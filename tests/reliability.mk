@@ -19,3 +19,10 @@ TESTS += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
 EXTRA_DIST += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
 	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh \
 	tests/rel-valgrind.supp scripts/reliability.sh
+
+# Two ends racing through hw_params (issue 3): never a mixed lock.
+check_PROGRAMS += tests/test-race
+TESTS += tests/test-race
+tests_test_race_SOURCES = tests/test-race.c $(PCM_TEST_COMMON)
+tests_test_race_CFLAGS = $(REL_CFLAGS)
+tests_test_race_LDADD = $(REL_LDADD)
