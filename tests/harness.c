@@ -552,6 +552,22 @@ static snd_pcm_sframes_t mmap_xfer(snd_pcm_t *pcm, const struct h_params *p, voi
 	return done;
 }
 
+/*
+ * The planar copy of a non-interleaved transfer: one static buffer, and at
+ * most what fits in it per call (callers loop on short transfers).  A
+ * malloc per call made ASan builds fault in fresh pages (its quarantine
+ * never reuses them) and starve the real-time streams.
+ */
+static uint8_t *scratch(const struct h_params *p, snd_pcm_uframes_t *frames)
+{
+	static uint8_t mem[1 << 20];
+	size_t fit = sizeof(mem) / h_frame_bytes(p->format, p->channels);
+
+	if (*frames > fit)
+		*frames = fit;
+	return mem;
+}
+
 snd_pcm_sframes_t h_write(snd_pcm_t *pcm, const struct h_params *p, const void *buf,
 			  snd_pcm_uframes_t frames)
 {
@@ -564,14 +580,11 @@ snd_pcm_sframes_t h_write(snd_pcm_t *pcm, const struct h_params *p, const void *
 	case SND_PCM_ACCESS_RW_INTERLEAVED:
 		return snd_pcm_writei(pcm, buf, frames);
 	case SND_PCM_ACCESS_RW_NONINTERLEAVED:
-		mem = malloc(frames * h_frame_bytes(p->format, p->channels) + 1);
-		if (!mem)
-			return -ENOMEM;
+		mem = scratch(p, &frames);
 		interleaved_areas(src, (void *)buf, p);
 		planar_areas(dst, bufs, mem, frames, p);
 		snd_pcm_areas_copy(dst, 0, src, 0, p->channels, frames, p->format);
 		r = snd_pcm_writen(pcm, bufs, frames);
-		free(mem);
 		return r;
 	default:
 		return mmap_xfer(pcm, p, (void *)buf, frames, true);
@@ -590,9 +603,7 @@ snd_pcm_sframes_t h_read(snd_pcm_t *pcm, const struct h_params *p, void *buf,
 	case SND_PCM_ACCESS_RW_INTERLEAVED:
 		return snd_pcm_readi(pcm, buf, frames);
 	case SND_PCM_ACCESS_RW_NONINTERLEAVED:
-		mem = malloc(frames * h_frame_bytes(p->format, p->channels) + 1);
-		if (!mem)
-			return -ENOMEM;
+		mem = scratch(p, &frames);
 		planar_areas(src, bufs, mem, frames, p);
 		r = snd_pcm_readn(pcm, bufs, frames);
 		if (r > 0) {
@@ -600,7 +611,6 @@ snd_pcm_sframes_t h_read(snd_pcm_t *pcm, const struct h_params *p, void *buf,
 			snd_pcm_areas_copy(dst, 0, src, 0, p->channels, (snd_pcm_uframes_t)r,
 					   p->format);
 		}
-		free(mem);
 		return r;
 	default:
 		return mmap_xfer(pcm, p, buf, frames, false);

@@ -46,8 +46,12 @@ chmod 0644 "$work/rc"
 export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
 # $AS_A / $AS_B CMD...: run CMD as user A / B with their groups (a plain
 # command, not a function, so $! of a background job is the client itself).
-AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work"
-AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work"
+# Sanitized builds: aplay/arecord need the runtime preloaded (as alsa_client).
+san=
+[ -z "$SANITIZER_PRELOAD" ] ||
+	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
+AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
+AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 F=24000
