@@ -2,7 +2,7 @@
 
 # The control plugin.
 plugin_LTLIBRARIES += libasound_module_ctl_loopback.la
-libasound_module_ctl_loopback_la_SOURCES = ctl_loop.c shm_ring.c shm_ring.h
+libasound_module_ctl_loopback_la_SOURCES = ctl_loop.c loop_conf.c loop_conf.h shm_ring.c shm_ring.h
 libasound_module_ctl_loopback_la_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 libasound_module_ctl_loopback_la_LIBADD = $(ALSA_LIBS)
 # alsa-lib looks up the versioned "_dlsym_control_001" symbol: unanchored.

@@ -47,6 +47,7 @@
 #include <alsa/asoundlib.h>
 #include <alsa/control_external.h>
 
+#include "loop_conf.h"
 #include "shm_ring.h"
 
 /* snd-aloop's controls, in its order (loopback_controls[]). */
@@ -120,9 +121,7 @@ struct sub {
 struct loopctl {
 	snd_ctl_ext_t ext;	/* first: alsa-lib hands us &ext */
 
-	char card[SHM_CARD_MAX];
-	char dir[256];
-	struct shm_seg_config cfg;	/* for segments we create */
+	struct loop_seg_keys keys;	/* card, dir, perm, group (for segments we create) */
 	unsigned int first, count;	/* subdevices in the view */
 	int device;			/* -1: card view; else one-cable view */
 	struct sub *subs;
@@ -186,8 +185,8 @@ static void sub_path(const struct loopctl *lc, unsigned int si, char *path, size
 {
 	char name[128];
 
-	shm_seg_name(name, sizeof(name), lc->card, lc->first + si);
-	snprintf(path, len, "%s/%s", lc->dir[0] ? lc->dir : "/dev/shm", name);
+	shm_seg_name(name, sizeof(name), lc->keys.card, lc->first + si);
+	snprintf(path, len, "%s/%s", lc->keys.dir[0] ? lc->keys.dir : "/dev/shm", name);
 }
 
 static void sub_close(struct sub *s)
@@ -220,7 +219,7 @@ static struct shm_seg *sub_seg(struct loopctl *lc, unsigned int si, bool create,
 	if (err < 0 && err != -ENOENT && stat(path, &st) == 0 && st.st_size == 0)
 		err = -ENOENT;
 	if (err == -ENOENT && create) {
-		struct shm_seg_config cfg = lc->cfg;
+		struct shm_seg_config cfg = lc->keys.cfg;
 
 		cfg.subdevice = lc->first + si;
 		err = shm_seg_open(&s->seg, &cfg, why, sizeof(why));
@@ -229,7 +228,7 @@ static struct shm_seg *sub_seg(struct loopctl *lc, unsigned int si, bool create,
 		s->seg.fd = -1;
 		s->seg.hdr = NULL;
 		if (err != -ENOENT && !s->warned) {
-			SNDERR("loopback ctl card %s subdevice %u: %s", lc->card, lc->first + si,
+			SNDERR("loopback ctl card %s subdevice %u: %s", lc->keys.card, lc->first + si,
 			       why);
 			s->warned = true;
 		}
@@ -538,7 +537,7 @@ static int loopctl_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long
 	c = shm_seg_cable(seg, w.cable);
 	err = shm_seg_admin_lock(seg);
 	if (err < 0) {
-		SNDERR("loopback ctl card %s subdevice %u: %s: admin lock busy: %s", lc->card,
+		SNDERR("loopback ctl card %s subdevice %u: %s: admin lock busy: %s", lc->keys.card,
 		       w.subdev, seg->path, snd_strerror(err));
 		return err;
 	}
@@ -599,32 +598,6 @@ static const snd_ctl_ext_callback_t loopctl_callback = {
 
 /* ---- configuration ------------------------------------------------------- */
 
-static int conf_long(snd_config_t *n, const char *key, long min, long max, long *out)
-{
-	const char *str;
-	char *end;
-	long v;
-
-	if (snd_config_get_integer(n, &v) < 0) {
-		if (snd_config_get_string(n, &str) < 0) {
-			SNDERR("loopback ctl: key '%s' must be an integer", key);
-			return -EINVAL;
-		}
-		errno = 0;
-		v = strtol(str, &end, 0);
-		if (errno || !*str || *end) {
-			SNDERR("loopback ctl: key '%s': '%s' is not an integer", key, str);
-			return -EINVAL;
-		}
-	}
-	if (v < min || v > max) {
-		SNDERR("loopback ctl: key '%s': %ld is out of range %ld..%ld", key, v, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 /* "N" or "A-B" (or an integer): the card view's subdevices. */
 static int conf_range(snd_config_t *n, unsigned int *first, unsigned int *count)
 {
@@ -669,46 +642,14 @@ bad:
 	return -EINVAL;
 }
 
-static int conf_group(snd_config_t *n, long *gid)
-{
-	const char *name;
-	struct group *gr;
-	char *end;
-
-	if (snd_config_get_integer(n, gid) == 0) {
-		if (*gid < 0 || *gid > INT_MAX) {
-			SNDERR("loopback ctl: key 'group': %ld is not a group id", *gid);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (snd_config_get_string(n, &name) < 0) {
-		SNDERR("loopback ctl: key 'group' must be a group name or id");
-		return -EINVAL;
-	}
-	gr = getgrnam(name);
-	if (gr) {
-		*gid = (long)gr->gr_gid;
-		return 0;
-	}
-	*gid = strtol(name, &end, 10);
-	if (!*name || *end || *gid < 0) {
-		SNDERR("loopback ctl: key 'group': no group named '%s'", name);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int loopctl_parse(struct loopctl *lc, snd_config_t *conf)
 {
 	snd_config_iterator_t i, next;
-	long subdevice = -1, device = -1, v;
+	long subdevice = -1, device = -1;
 	bool range = false;
-	const char *str;
+	int err;
 
-	snprintf(lc->card, sizeof(lc->card), "0");
-	lc->cfg.mode = 0600;
-	lc->cfg.gid = -1;
+	loop_seg_keys_init(&lc->keys);
 	lc->first = 0;
 	lc->count = 8;	/* snd-aloop's pcm_substreams default */
 	snd_config_for_each(i, next, conf) {
@@ -719,52 +660,22 @@ static int loopctl_parse(struct loopctl *lc, snd_config_t *conf)
 			continue;
 		if (!strcmp(id, "comment") || !strcmp(id, "type") || !strcmp(id, "hint"))
 			continue;
-		if (!strcmp(id, "card")) {
-			char *ascii;
-			bool ok;
-
-			/* A card key may look like a number: take any scalar. */
-			if (snd_config_get_ascii(n, &ascii) < 0) {
-				SNDERR("loopback ctl: key 'card' must be a string");
-				return -EINVAL;
-			}
-			ok = shm_card_valid(ascii);
-			if (ok)
-				snprintf(lc->card, sizeof(lc->card), "%s", ascii);
-			else
-				SNDERR("loopback ctl: key 'card': '%s' must be 1-%u characters of "
-				       "A-Z a-z 0-9 _ -", ascii, SHM_CARD_MAX - 1);
-			free(ascii);
-			if (!ok)
-				return -EINVAL;
-		} else if (!strcmp(id, "subdevice")) {
-			if (conf_long(n, id, 0, SHM_SUBDEVICE_MAX, &subdevice) < 0)
+		err = loop_conf_seg_key(n, "loopback ctl", id, &lc->keys);
+		if (err < 0)
+			return err;
+		if (err)
+			continue;
+		if (!strcmp(id, "subdevice")) {
+			if (loop_conf_long(n, "loopback ctl", id, 0, SHM_SUBDEVICE_MAX,
+					   &subdevice) < 0)
 				return -EINVAL;
 		} else if (!strcmp(id, "device")) {
-			if (conf_long(n, id, 0, 1, &device) < 0)
+			if (loop_conf_long(n, "loopback ctl", id, 0, 1, &device) < 0)
 				return -EINVAL;
 		} else if (!strcmp(id, "subdevices")) {
 			if (conf_range(n, &lc->first, &lc->count) < 0)
 				return -EINVAL;
 			range = true;
-		} else if (!strcmp(id, "dir")) {
-			if (snd_config_get_string(n, &str) < 0 || str[0] != '/' ||
-			    strlen(str) >= sizeof(lc->dir)) {
-				SNDERR("loopback ctl: key 'dir' must be an absolute path");
-				return -EINVAL;
-			}
-			snprintf(lc->dir, sizeof(lc->dir), "%s", str);
-		} else if (!strcmp(id, "perm")) {
-			if (conf_long(n, id, 0, 0777, &v) < 0)
-				return -EINVAL;
-			if ((v & 0600) != 0600) {
-				SNDERR("loopback ctl: key 'perm': %04lo must include 0600", v);
-				return -EINVAL;
-			}
-			lc->cfg.mode = (unsigned int)v;
-		} else if (!strcmp(id, "group")) {
-			if (conf_group(n, &lc->cfg.gid) < 0)
-				return -EINVAL;
 		} else {
 			SNDERR("loopback ctl: unknown field '%s' (known: card subdevice device "
 			       "subdevices dir perm group)", id);
@@ -787,8 +698,6 @@ static int loopctl_parse(struct loopctl *lc, snd_config_t *conf)
 		lc->first = (unsigned int)subdevice;
 		lc->count = 1;
 	}
-	lc->cfg.card = lc->card;
-	lc->cfg.dir = lc->dir[0] ? lc->dir : NULL;
 	return 0;
 }
 
@@ -841,10 +750,10 @@ SND_CTL_PLUGIN_DEFINE_FUNC(loopback)
 	if (lc->device >= 0)
 		snprintf(lc->ext.longname, sizeof(lc->ext.longname),
 			 "Loopback %.31s sub %u capture device %d",
-			 lc->card, lc->first, lc->device);
+			 lc->keys.card, lc->first, lc->device);
 	else
 		snprintf(lc->ext.longname, sizeof(lc->ext.longname),
-			 "Loopback %.31s subdevices %u-%u", lc->card, lc->first,
+			 "Loopback %.31s subdevices %u-%u", lc->keys.card, lc->first,
 			 lc->first + lc->count - 1);
 	snprintf(lc->ext.mixername, sizeof(lc->ext.mixername), "Loopback Mixer");
 	lc->ext.poll_fd = lc->timer_fd;

@@ -32,7 +32,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include <alsa/asoundlib.h>
 #include <alsa/pcm_external.h>
 
+#include "loop_conf.h"
 #include "shm_ring.h"
 
 #define LOOP_CHANNELS_MAX	32u
@@ -54,9 +54,7 @@ struct loop {
 	snd_pcm_ioplug_t io;		/* first: alsa-lib hands us &io */
 
 	/* Configuration. */
-	struct shm_seg_config cfg;
-	char card[SHM_CARD_MAX];
-	char dir[256];
+	struct loop_seg_keys keys;	/* card, dir, perm, group */
 	unsigned int device;		/* 0 or 1, as hw:Loopback,D */
 	unsigned int cable;		/* which one-way cable we are an end of */
 	unsigned int role;		/* SHM_ROLE_PLAY or SHM_ROLE_CAP */
@@ -400,7 +398,7 @@ static int loop_start(snd_pcm_ioplug_t *io)
 	    !lock_matches(lp)) {
 		SNDERR("loopback subdevice %u device %u capture: the playback changed the "
 		       "cable's parameters (notify mode); reopen the capture",
-		       lp->cfg.subdevice, lp->device);
+		       lp->keys.cfg.subdevice, lp->device);
 		return -EIO;
 	}
 	shm_timeline_open(&lp->tl, tick_now(lp), own_base(lp) + lp->hw);
@@ -682,7 +680,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 
 	err = shm_seg_admin_lock(&lp->seg);
 	if (err < 0) {
-		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->cfg.subdevice,
+		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->keys.cfg.subdevice,
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
@@ -695,7 +693,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		format_lock_desc(want, sizeof(want), io->format, io->rate, io->channels);
 		shm_seg_admin_unlock(&lp->seg);
 		SNDERR("loopback subdevice %u device %u %s: the cable is locked to %s by its "
-		       "other end, %s asked; use the plug%s PCM to convert", lp->cfg.subdevice,
+		       "other end, %s asked; use the plug%s PCM to convert", lp->keys.cfg.subdevice,
 		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
 		return -EINVAL;
 	}
@@ -861,34 +859,6 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 
 /* ---- configuration --------------------------------------------------------- */
 
-/* An integer key, given as an integer or as a decimal (or 0-octal) string. */
-static int conf_uint(snd_config_t *n, const char *key, long min, long max, long *out)
-{
-	const char *str;
-	long v;
-
-	if (snd_config_get_integer(n, &v) < 0) {
-		char *end;
-
-		if (snd_config_get_string(n, &str) < 0) {
-			SNDERR("loopback: key '%s' must be an integer", key);
-			return -EINVAL;
-		}
-		errno = 0;
-		v = strtol(str, &end, 0);
-		if (errno || !*str || *end) {
-			SNDERR("loopback: key '%s': '%s' is not an integer", key, str);
-			return -EINVAL;
-		}
-	}
-	if (v < min || v > max) {
-		SNDERR("loopback: key '%s': %ld is out of range %ld..%ld", key, v, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int conf_string(snd_config_t *n, const char *key, const char **out)
 {
 	if (snd_config_get_string(n, out) < 0) {
@@ -898,73 +868,35 @@ static int conf_string(snd_config_t *n, const char *key, const char **out)
 	return 0;
 }
 
-static int conf_group(snd_config_t *n, long *gid)
-{
-	const char *name;
-	struct group *gr;
-
-	if (snd_config_get_integer(n, gid) == 0) {
-		if (*gid < 0 || *gid > 0x7fffffff) {
-			SNDERR("loopback: key 'group': %ld is not a group id", *gid);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (conf_string(n, "group", &name) < 0)
-		return -EINVAL;
-	gr = getgrnam(name);
-	if (!gr) {
-		char *end;
-
-		*gid = strtol(name, &end, 10);
-		if (!*name || *end || *gid < 0) {
-			SNDERR("loopback: key 'group': no group named '%s'", name);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	*gid = gr->gr_gid;
-	return 0;
-}
-
 static int loop_parse(struct loop *lp, snd_config_t *conf)
 {
 	snd_config_iterator_t i, next;
 	long v;
 
-	lp->cfg.mode = 0600;
-	lp->cfg.gid = -1;
+	loop_seg_keys_init(&lp->keys);
 	lp->fix_format = SND_PCM_FORMAT_UNKNOWN;
-	snprintf(lp->card, sizeof(lp->card), "0");
 	snd_config_for_each(i, next, conf) {
 		snd_config_t *n = snd_config_iterator_entry(i);
 		const char *id, *str;
+		int err;
 
 		if (snd_config_get_id(n, &id) < 0)
 			continue;
 		if (!strcmp(id, "comment") || !strcmp(id, "type") || !strcmp(id, "hint"))
 			continue;
+		err = loop_conf_seg_key(n, "loopback", id, &lp->keys);
+		if (err < 0)
+			return err;
+		if (err)
+			continue;
 		if (!strcmp(id, "subdevice")) {
-			if (conf_uint(n, id, 0, SHM_SUBDEVICE_MAX, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, 0, SHM_SUBDEVICE_MAX, &v) < 0)
 				return -EINVAL;
-			lp->cfg.subdevice = (unsigned int)v;
+			lp->keys.cfg.subdevice = (unsigned int)v;
 		} else if (!strcmp(id, "device")) {
-			if (conf_uint(n, id, 0, 1, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, 0, 1, &v) < 0)
 				return -EINVAL;
 			lp->device = (unsigned int)v;
-		} else if (!strcmp(id, "card")) {
-			if (snd_config_get_integer(n, &v) == 0 && v >= 0) {
-				snprintf(lp->card, sizeof(lp->card), "%ld", v);
-			} else {
-				if (conf_string(n, id, &str) < 0)
-					return -EINVAL;
-				if (!shm_card_valid(str)) {
-					SNDERR("loopback: key 'card': '%s' must be 1-%u characters "
-					       "of A-Z a-z 0-9 _ -", str, SHM_CARD_MAX - 1);
-					return -EINVAL;
-				}
-				snprintf(lp->card, sizeof(lp->card), "%s", str);
-			}
 		} else if (!strcmp(id, "format")) {
 			if (conf_string(n, id, &str) < 0)
 				return -EINVAL;
@@ -982,41 +914,19 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 				return -EINVAL;
 			}
 		} else if (!strcmp(id, "rate")) {
-			if (conf_uint(n, id, LOOP_RATE_MIN, LOOP_RATE_MAX, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, LOOP_RATE_MIN, LOOP_RATE_MAX, &v) < 0)
 				return -EINVAL;
 			lp->fix_rate = (unsigned int)v;
 		} else if (!strcmp(id, "channels")) {
-			if (conf_uint(n, id, 1, LOOP_CHANNELS_MAX, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, 1, LOOP_CHANNELS_MAX, &v) < 0)
 				return -EINVAL;
 			lp->fix_channels = (unsigned int)v;
-		} else if (!strcmp(id, "dir")) {
-			if (conf_string(n, id, &str) < 0)
-				return -EINVAL;
-			if (str[0] != '/' || strlen(str) >= sizeof(lp->dir)) {
-				SNDERR("loopback: key 'dir': '%s' must be an absolute path", str);
-				return -EINVAL;
-			}
-			snprintf(lp->dir, sizeof(lp->dir), "%s", str);
-		} else if (!strcmp(id, "perm")) {
-			if (conf_uint(n, id, 0, 0777, &v) < 0)
-				return -EINVAL;
-			if (!(v & 0600) || (v & 0600) != 0600) {
-				SNDERR("loopback: key 'perm': %04lo must give the owner read and "
-				       "write (0600)", v);
-				return -EINVAL;
-			}
-			lp->cfg.mode = (unsigned int)v;
-		} else if (!strcmp(id, "group")) {
-			if (conf_group(n, &lp->cfg.gid) < 0)
-				return -EINVAL;
 		} else {
 			SNDERR("loopback: unknown field '%s' (known: subdevice device card format "
 			       "rate channels dir perm group)", id);
 			return -EINVAL;
 		}
 	}
-	lp->cfg.card = lp->card;
-	lp->cfg.dir = lp->dir[0] ? lp->dir : NULL;
 	return 0;
 }
 
@@ -1030,7 +940,7 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 
 	err = shm_seg_admin_lock(&lp->seg);
 	if (err < 0) {
-		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->cfg.subdevice,
+		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->keys.cfg.subdevice,
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
@@ -1041,10 +951,10 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 		shm_seg_admin_unlock(&lp->seg);
 		if (err == -EBUSY)
 			SNDERR("loopback card %s subdevice %u device %u %s is busy (in use by "
-			       "pid %u)", lp->card, lp->cfg.subdevice, lp->device, dir_name(lp),
+			       "pid %u)", lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
 			       pid);
 		else
-			SNDERR("loopback subdevice %u: cannot lock %s: %s", lp->cfg.subdevice,
+			SNDERR("loopback subdevice %u: cannot lock %s: %s", lp->keys.cfg.subdevice,
 			       lp->seg.path, snd_strerror(err));
 		return err;
 	}
@@ -1088,7 +998,7 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 		format_lock_desc(have, sizeof(have), *format, *rate, *channels);
 		SNDERR("loopback subdevice %u device %u %s: the configured format/rate/channels "
 		       "conflict with the cable's lock (%s) set by its other end",
-		       lp->cfg.subdevice, lp->device, dir_name(lp), have);
+		       lp->keys.cfg.subdevice, lp->device, dir_name(lp), have);
 		return -EINVAL;
 	}
 	if (lp->fix_format != SND_PCM_FORMAT_UNKNOWN)
@@ -1139,9 +1049,9 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 		lp->role = SHM_ROLE_CAP;
 	}
 	for (int tries = 0; ; tries++) {
-		err = shm_seg_open(&lp->seg, &lp->cfg, why, sizeof(why));
+		err = shm_seg_open(&lp->seg, &lp->keys.cfg, why, sizeof(why));
 		if (err < 0) {
-			SNDERR("loopback card %s subdevice %u: %s", lp->card, lp->cfg.subdevice,
+			SNDERR("loopback card %s subdevice %u: %s", lp->keys.card, lp->keys.cfg.subdevice,
 			       why);
 			goto fail;
 		}
@@ -1152,7 +1062,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 			break;
 		if (tries == 3) {
 			SNDERR("loopback card %s subdevice %u: %s keeps being removed under us",
-			       lp->card, lp->cfg.subdevice, lp->seg.path);
+			       lp->keys.card, lp->keys.cfg.subdevice, lp->seg.path);
 			break;
 		}
 		shm_seg_close(&lp->seg);

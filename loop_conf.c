@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * loop_conf.c - the configuration keys both plugins share (see loop_conf.h).
+ */
+#define _GNU_SOURCE
+#include "loop_conf.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void loop_seg_keys_init(struct loop_seg_keys *keys)
+{
+	memset(keys, 0, sizeof(*keys));
+	snprintf(keys->card, sizeof(keys->card), "0");
+	keys->cfg.card = keys->card;
+	keys->cfg.mode = 0600;
+	keys->cfg.gid = -1;
+}
+
+int loop_conf_long(snd_config_t *n, const char *who, const char *key, long min, long max,
+		   long *out)
+{
+	const char *str;
+	long v;
+
+	if (snd_config_get_integer(n, &v) < 0) {
+		char *end;
+
+		if (snd_config_get_string(n, &str) < 0) {
+			SNDERR("%s: key '%s' must be an integer", who, key);
+			return -EINVAL;
+		}
+		errno = 0;
+		v = strtol(str, &end, 0);
+		if (errno || !*str || *end) {
+			SNDERR("%s: key '%s': '%s' is not an integer", who, key, str);
+			return -EINVAL;
+		}
+	}
+	if (v < min || v > max) {
+		SNDERR("%s: key '%s': %ld is out of range %ld..%ld", who, key, v, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int conf_card(snd_config_t *n, const char *who, struct loop_seg_keys *keys)
+{
+	char *ascii;
+	bool ok;
+
+	/* A card key may look like a number ("0"): take any scalar. */
+	if (snd_config_get_ascii(n, &ascii) < 0) {
+		SNDERR("%s: key 'card' must be a string", who);
+		return -EINVAL;
+	}
+	ok = shm_card_valid(ascii);
+	if (ok)
+		snprintf(keys->card, sizeof(keys->card), "%s", ascii);
+	else
+		SNDERR("%s: key 'card': '%s' must be 1-%u characters of A-Z a-z 0-9 _ -", who,
+		       ascii, SHM_CARD_MAX - 1);
+	free(ascii);
+	return ok ? 0 : -EINVAL;
+}
+
+static int conf_group(snd_config_t *n, const char *who, long *gid)
+{
+	const char *name;
+	struct group *gr;
+	char *end;
+
+	if (snd_config_get_integer(n, gid) == 0) {
+		if (*gid < 0 || *gid > 0x7fffffff) {
+			SNDERR("%s: key 'group': %ld is not a group id", who, *gid);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (snd_config_get_string(n, &name) < 0) {
+		SNDERR("%s: key 'group' must be a group name or id", who);
+		return -EINVAL;
+	}
+	gr = getgrnam(name);
+	if (gr) {
+		*gid = (long)gr->gr_gid;
+		return 0;
+	}
+	*gid = strtol(name, &end, 10);
+	if (!*name || *end || *gid < 0) {
+		SNDERR("%s: key 'group': no group named '%s'", who, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int loop_conf_seg_key(snd_config_t *n, const char *who, const char *id,
+		      struct loop_seg_keys *keys)
+{
+	const char *str;
+	long v;
+
+	if (!strcmp(id, "card")) {
+		if (conf_card(n, who, keys) < 0)
+			return -EINVAL;
+	} else if (!strcmp(id, "dir")) {
+		if (snd_config_get_string(n, &str) < 0) {
+			SNDERR("%s: key 'dir' must be a string", who);
+			return -EINVAL;
+		}
+		if (str[0] != '/' || strlen(str) >= sizeof(keys->dir)) {
+			SNDERR("%s: key 'dir': '%s' must be an absolute path (shorter than %zu)",
+			       who, str, sizeof(keys->dir));
+			return -EINVAL;
+		}
+		snprintf(keys->dir, sizeof(keys->dir), "%s", str);
+		keys->cfg.dir = keys->dir;
+	} else if (!strcmp(id, "perm")) {
+		if (loop_conf_long(n, who, id, 0, 0777, &v) < 0)
+			return -EINVAL;
+		if ((v & 0600) != 0600) {
+			SNDERR("%s: key 'perm': %04lo must give the owner read and write (0600)",
+			       who, v);
+			return -EINVAL;
+		}
+		keys->cfg.mode = (unsigned int)v;
+	} else if (!strcmp(id, "group")) {
+		if (conf_group(n, who, &keys->cfg.gid) < 0)
+			return -EINVAL;
+	} else {
+		return 0;
+	}
+	return 1;
+}
