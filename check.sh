@@ -2,6 +2,7 @@
 # Build alsa-loopback and run the whole test suite:
 #   - gcc and clang builds with -Wall -Wextra -Werror
 #   - make check (unit, alsa-lib C tests, real aplay/arecord tests, reliability)
+#   - valgrind memcheck of the ring and of the plugin's open/configure/close
 #   - make check again with the plugin built under ASan + UBSan
 #   - the ring's two-thread stress under ThreadSanitizer
 #   - bounded libFuzzer runs and the short benchmark run
@@ -27,6 +28,13 @@ autoreconf -fi >/dev/null 2>&1
 
 step "gcc build + make check"
 run_check "$top/build-check" CC=gcc
+
+step "valgrind memcheck: ring unit test; plugin open/configure/close in racing processes"
+(cd "$top/build-check" && for t in tests/test-shm-ring tests/test-race; do
+	top_builddir=$PWD valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite --trace-children=yes "./$t" >/dev/null || exit 1
+ done)
+# (tests/rel-valgrind.sh, in make check, streams, pauses and drains under memcheck.)
 
 step "clang build"
 rm -rf "$top/build-clang"; mkdir -p "$top/build-clang"
