@@ -18,6 +18,7 @@
  * open, so attach/lock paths between two ends run.
  */
 #define _GNU_SOURCE
+#include "fuzz.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -30,16 +31,7 @@
 
 int _snd_pcm_loopback_open(snd_pcm_t **pcmp, const char *name, snd_config_t *root,
 			   snd_config_t *conf, snd_pcm_stream_t stream, int mode);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define ASSERT(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__,	\
-				__LINE__, #cond);				\
-			abort();						\
-		}								\
-	} while (0)
 
 static char segdir[] = "/tmp/fuzz-config.XXXXXX";
 

@@ -20,6 +20,7 @@
  * seed inputs (valid images from a real segment) into a directory.
  */
 #define _GNU_SOURCE
+#include "fuzz.h"
 #include "shm_ring.h"
 
 #include <errno.h>
@@ -36,14 +37,6 @@ static uint16_t le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-#define ASSERT(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__,	\
-				__LINE__, #cond);				\
-			abort();						\
-		}								\
-	} while (0)
 
 static uint8_t *seg;		/* exactly SHM_SEGMENT_BYTES */
 static size_t dirty;		/* bytes of seg the last input wrote */
@@ -214,7 +207,6 @@ static void fuzz_ring(struct shm_cable *c, uint8_t *ring)
 	(void)shm_ring_written(c);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

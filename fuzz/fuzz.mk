@@ -1,6 +1,6 @@
 # libFuzzer targets (clang -fsanitize=fuzzer,address,undefined), built and
 # run outside automake by fuzz/run.sh: "make fuzz [FUZZ_SECONDS=N]".
-EXTRA_DIST += fuzz/run.sh fuzz/fuzz-header.c fuzz/fuzz-config.c fuzz/corpus
+EXTRA_DIST += fuzz/fuzz.h fuzz/run.sh fuzz/fuzz-header.c fuzz/fuzz-config.c fuzz/corpus
 
 FUZZ_SECONDS = 60
 

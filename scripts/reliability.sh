@@ -66,15 +66,6 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # rand N: a random number 0..N-1.
 rand() { echo $(( $(od -An -N4 -tu4 /dev/urandom) % $1 )); }
 
-# wait_for FILE WORD [TENTHS]: until FILE has a line WORD (default 10 s).
-wait_for() {
-	_wi=0
-	while ! grep -qxE "$2" "$1" 2>/dev/null; do
-		_wi=$((_wi + 1))
-		[ "$_wi" -le "${3:-10}00" ] || return 1
-		sleep 0.01
-	done
-}
 
 # reap PID: wait for it; its exit status in $st (no subshell: wait needs us).
 reap() {
@@ -317,7 +308,7 @@ run_load() {
 	for i in $(seq 1 "$C"); do
 		(
 			s=0
-			tclient $((S + 60)) arecord -D "loopcap:SUBDEV=$i,CARD=$LOOP_CARD" -f S16_LE \
+			alsa_client_timeout $((S + 60)) arecord -D "loopcap:SUBDEV=$i,CARD=$LOOP_CARD" -f S16_LE \
 				-r 48000 -c 2 -B 500000 -d $((S + 4)) -t raw 2>"$work/ar$i.err" |
 				"$RS" verify -s $((i % 128)) -e "$frames" >"$work/v$i" || s=$?
 			echo "$s" >"$work/v$i.rc"
@@ -338,7 +329,7 @@ run_load() {
 		(
 			s=0
 			"$RS" gen -s $((i % 128)) -n "$frames" |
-				tclient $((S + 60)) aplay -D "loop:SUBDEV=$i,CARD=$LOOP_CARD" -f S16_LE \
+				alsa_client_timeout $((S + 60)) aplay -D "loop:SUBDEV=$i,CARD=$LOOP_CARD" -f S16_LE \
 				-r 48000 -c 2 -B 500000 -t raw 2>"$work/ap$i.err" || s=$?
 			echo "$s" >"$work/ap$i.rc"
 		) &
@@ -375,17 +366,6 @@ run_load() {
 	loop_cleanup
 }
 
-# timeout cannot run the alsa_client function: the same, as one command.
-tclient() {
-	secs=$1
-	shift
-	if [ -n "$SANITIZER_PRELOAD" ]; then
-		timeout "$secs" env LD_PRELOAD="$SANITIZER_PRELOAD" \
-			ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" "$@"
-	else
-		timeout "$secs" "$@"
-	fi
-}
 
 SUMMARY_KILLS=- SUMMARY_LOAD=- SUMMARY_HOSTILE=-
 [ "$kills" -gt 0 ] && run_kills

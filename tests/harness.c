@@ -553,39 +553,44 @@ static snd_pcm_sframes_t mmap_xfer(snd_pcm_t *pcm, const struct h_params *p, voi
 }
 
 /*
- * The planar copy of a non-interleaved transfer: one static buffer, and at
- * most what fits in it per call (callers loop on short transfers).  A
- * malloc per call made ASan builds fault in fresh pages (its quarantine
- * never reuses them) and starve the real-time streams.
+ * A non-interleaved transfer of the caller's interleaved buffer through a
+ * planar copy: one static buffer, and at most what fits in it per call
+ * (callers loop on short transfers).  A malloc per call made ASan builds
+ * fault in fresh pages (its quarantine never reuses them) and starve the
+ * real-time streams.
  */
-static uint8_t *scratch(const struct h_params *p, snd_pcm_uframes_t *frames)
+static snd_pcm_sframes_t planar_xfer(snd_pcm_t *pcm, const struct h_params *p, void *buf,
+				     snd_pcm_uframes_t frames, bool play)
 {
 	static uint8_t mem[1 << 20];
 	size_t fit = sizeof(mem) / h_frame_bytes(p->format, p->channels);
+	snd_pcm_channel_area_t inter[32], planar[32];
+	snd_pcm_sframes_t r;
+	void *bufs[32];
 
-	if (*frames > fit)
-		*frames = fit;
-	return mem;
+	if (frames > fit)
+		frames = fit;
+	interleaved_areas(inter, buf, p);
+	planar_areas(planar, bufs, mem, frames, p);
+	if (play) {
+		snd_pcm_areas_copy(planar, 0, inter, 0, p->channels, frames, p->format);
+		return snd_pcm_writen(pcm, bufs, frames);
+	}
+	r = snd_pcm_readn(pcm, bufs, frames);
+	if (r > 0)
+		snd_pcm_areas_copy(inter, 0, planar, 0, p->channels, (snd_pcm_uframes_t)r,
+				   p->format);
+	return r;
 }
 
 snd_pcm_sframes_t h_write(snd_pcm_t *pcm, const struct h_params *p, const void *buf,
 			  snd_pcm_uframes_t frames)
 {
-	snd_pcm_channel_area_t src[32], dst[32];
-	snd_pcm_sframes_t r;
-	void *bufs[32];
-	uint8_t *mem;
-
 	switch (p->access) {
 	case SND_PCM_ACCESS_RW_INTERLEAVED:
 		return snd_pcm_writei(pcm, buf, frames);
 	case SND_PCM_ACCESS_RW_NONINTERLEAVED:
-		mem = scratch(p, &frames);
-		interleaved_areas(src, (void *)buf, p);
-		planar_areas(dst, bufs, mem, frames, p);
-		snd_pcm_areas_copy(dst, 0, src, 0, p->channels, frames, p->format);
-		r = snd_pcm_writen(pcm, bufs, frames);
-		return r;
+		return planar_xfer(pcm, p, (void *)buf, frames, true);
 	default:
 		return mmap_xfer(pcm, p, (void *)buf, frames, true);
 	}
@@ -594,24 +599,11 @@ snd_pcm_sframes_t h_write(snd_pcm_t *pcm, const struct h_params *p, const void *
 snd_pcm_sframes_t h_read(snd_pcm_t *pcm, const struct h_params *p, void *buf,
 			 snd_pcm_uframes_t frames)
 {
-	snd_pcm_channel_area_t src[32], dst[32];
-	snd_pcm_sframes_t r;
-	void *bufs[32];
-	uint8_t *mem;
-
 	switch (p->access) {
 	case SND_PCM_ACCESS_RW_INTERLEAVED:
 		return snd_pcm_readi(pcm, buf, frames);
 	case SND_PCM_ACCESS_RW_NONINTERLEAVED:
-		mem = scratch(p, &frames);
-		planar_areas(src, bufs, mem, frames, p);
-		r = snd_pcm_readn(pcm, bufs, frames);
-		if (r > 0) {
-			interleaved_areas(dst, buf, p);
-			snd_pcm_areas_copy(dst, 0, src, 0, p->channels, (snd_pcm_uframes_t)r,
-					   p->format);
-		}
-		return r;
+		return planar_xfer(pcm, p, buf, frames, false);
 	default:
 		return mmap_xfer(pcm, p, buf, frames, false);
 	}

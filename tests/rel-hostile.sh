@@ -20,19 +20,7 @@ EOR
 export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
 mkdir "$work/d"
 seg="$work/d/alsa-loopback-$card.0"
-fails=0 tried=0
-# timeout cannot run the alsa_client function: the same, as one command.
-tclient() {
-	secs=$1
-	shift
-	if [ -n "$SANITIZER_PRELOAD" ]; then
-		timeout "$secs" env LD_PRELOAD="$SANITIZER_PRELOAD" \
-			ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" "$@"
-	else
-		timeout "$secs" "$@"
-	fi
-}
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+tried=0
 
 # snapshot FILE: type, mode, owner, size and content hash, without following links.
 snapshot() {
@@ -59,7 +47,7 @@ expect_refused() {
 		cat "$work/out"
 	fi
 	rc=0
-	tclient 10 aplay -q -D "$pcm" -f S16_LE -r 48000 -c 2 -d 1 /dev/zero \
+	alsa_client_timeout 10 aplay -q -D "$pcm" -f S16_LE -r 48000 -c 2 -d 1 /dev/zero \
 		>"$work/aplay" 2>&1 || rc=$?
 	if [ "$rc" = 0 ] || [ "$rc" -ge 124 ]; then
 		bad "$pcm: aplay exited $rc (0 = accepted a bad segment, >=124 = hang/signal)"
@@ -139,9 +127,9 @@ for seed in $(seq 1 "$rounds"); do
 	sub=$((10 + seed))
 	dev="SUBDEV=$sub,CARD=$LOOP_CARD"
 	# Real clients on cable 0 (loop -> loopcap), rel-stream on cable 1.
-	(rc=0; "$B/rel-stream" gen -n 144000 | tclient 15 aplay -D "loop:$dev" \
+	(rc=0; "$B/rel-stream" gen -n 144000 | alsa_client_timeout 15 aplay -D "loop:$dev" \
 		-f S16_LE -r 48000 -c 2 -B 200000 - || rc=$?; echo "rc=$rc") >"$work/a$seed" 2>&1 &
-	(rc=0; tclient 15 arecord -D "loopcap:$dev" -f S16_LE -r 48000 -c 2 -d 4 \
+	(rc=0; alsa_client_timeout 15 arecord -D "loopcap:$dev" -f S16_LE -r 48000 -c 2 -d 4 \
 		-B 200000 /dev/null || rc=$?; echo "rc=$rc") >"$work/r$seed" 2>&1 &
 	# Random mode plays until SIGTERM: a clean exit then is a pass; only a
 	# client that ignores it (a hang) is killed and counted.

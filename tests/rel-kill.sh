@@ -11,16 +11,6 @@ set -eu
 RS="$top_builddir/tests/rel-stream"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; loop_cleanup' EXIT
-fails=0
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-wait_for() {
-	_wi=0
-	while ! grep -qxE "$2" "$1" 2>/dev/null; do
-		_wi=$((_wi + 1))
-		[ "$_wi" -le 1000 ] || return 1
-		sleep 0.01
-	done
-}
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 # within X LO HI: LO <= X <= HI (decimals)
 within() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }

@@ -19,8 +19,6 @@ pcm.vp { type loopback card "$LOOP_CARD" subdevice 1 device 0 dir "$work/vol" }
 pcm.vc { type loopback card "$LOOP_CARD" subdevice 1 device 1 dir "$work/vol" }
 EOR
 export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
-fails=0
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 F=24000
 # in_ns CMD...: run CMD in a new mount namespace with a private /dev/shm.
 # (The command string is built from our own fixed arguments only.)

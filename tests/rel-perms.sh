@@ -52,17 +52,7 @@ san=
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
 AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
 AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
-fails=0
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 F=24000
-wait_for() {
-	_wi=0
-	while ! grep -qx "$2" "$1" 2>/dev/null; do
-		_wi=$((_wi + 1))
-		[ "$_wi" -le 1000 ] || return 1
-		sleep 0.01
-	done
-}
 
 # refused NAME PLAYPCM CAPPCM SEGPATH: A holds the playback, B is refused.
 refused() {
