@@ -361,54 +361,76 @@ static unsigned int fit_rate(unsigned int want, size_t fb)
 	return best;
 }
 
+/* Job k of the matrix: format, access pair, cable, channels, rate. */
+static void matrix_job(struct job *j, size_t k, unsigned int seed, unsigned int *per_rate,
+		       unsigned int *per_ch)
+{
+	unsigned int f = (unsigned int)(k / 8), a = (unsigned int)(k / 2 % 4);
+	unsigned int cable = (unsigned int)(k % 2);
+	unsigned int ch = channel_counts[(f + a + 2 * cable) % 4];
+	size_t fb = h_frame_bytes(formats[f], ch);
+	unsigned int rate = fit_rate(rates[(f + 2 * a + cable) % 5], fb);
+	unsigned int sub = h_subdev();
+
+	for (unsigned int r = 0; per_rate && r < 5; r++)
+		per_rate[r] += rates[r] == rate;
+	if (per_ch)
+		per_ch[(f + a + 2 * cable) % 4]++;
+	memset(j, 0, sizeof(*j));
+	/* Playback buffer holds the whole pattern: no underrun mid-way. */
+	h_params_init(&j->pp, formats[f], rate, ch, 1000);
+	if (j->pp.buffer > 8192)
+		j->pp.buffer = 8192;
+	j->pp.period = j->pp.buffer / 4;
+	h_params_init(&j->cp, formats[f], rate, ch, 200);
+	j->pp.access = accesses[a];
+	/* Cable 1 also mixes accesses between the two ends. */
+	j->cp.access = accesses[(a + cable) % 4];
+	snprintf(j->label, sizeof(j->label),
+		 "%s %u ch %u Hz play %s dev%u -> capture %s dev%u (sub %u)",
+		 snd_pcm_format_name(formats[f]), ch, rate, access_names[a], cable,
+		 access_names[(a + cable) % 4], cable ^ 1, sub);
+	if (job_open(j, h_card, sub, cable) == 0)
+		job_pattern(j, PATTERN_FRAMES, seed);
+}
+
 static void test_matrix(void)
 {
 	struct job jobs[BATCH];
-	size_t total = N_FORMATS * 4 * 2, done = 0, ok = 0;
+	size_t total = N_FORMATS * 4 * 2, done = 0, ok = 0, retried = 0;
 	unsigned int per_rate[5] = { 0 }, per_ch[4] = { 0 };
-	unsigned int seed = 1;
+	/* ASan slows the one thread that pumps every cable: fewer at once. */
+#ifdef __SANITIZE_ADDRESS__
+	size_t batch = 4;
+#else
+	size_t batch = BATCH;
+#endif
 
 	while (done < total) {
 		size_t n = 0;
 
-		memset(jobs, 0, sizeof(jobs));
-		for (; n < BATCH && done + n < total; n++) {
-			size_t k = done + n;
-			unsigned int f = (unsigned int)(k / 8), a = (unsigned int)(k / 2 % 4);
-			unsigned int cable = (unsigned int)(k % 2);
-			unsigned int ch = channel_counts[(f + a + 2 * cable) % 4];
-			size_t fb = h_frame_bytes(formats[f], ch);
-			unsigned int rate = fit_rate(rates[(f + 2 * a + cable) % 5], fb);
-			struct job *j = &jobs[n];
-			for (unsigned int r = 0; r < 5; r++)
-				per_rate[r] += rates[r] == rate;
-			per_ch[(f + a + 2 * cable) % 4]++;
-			unsigned int sub = h_subdev();
-
-			/* Playback buffer holds the whole pattern: no underrun mid-way. */
-			h_params_init(&j->pp, formats[f], rate, ch, 1000);
-			if (j->pp.buffer > 8192)
-				j->pp.buffer = 8192;
-			j->pp.period = j->pp.buffer / 4;
-			h_params_init(&j->cp, formats[f], rate, ch, 200);
-			j->pp.access = accesses[a];
-			/* Cable 1 also mixes accesses between the two ends. */
-			j->cp.access = accesses[(a + cable) % 4];
-			snprintf(j->label, sizeof(j->label),
-				 "%s %u ch %u Hz play %s dev%u -> capture %s dev%u (sub %u)",
-				 snd_pcm_format_name(formats[f]), ch, rate, access_names[a], cable,
-				 access_names[(a + cable) % 4], cable ^ 1, sub);
-			if (job_open(j, h_card, sub, cable) == 0)
-				job_pattern(j, PATTERN_FRAMES, seed++);
-		}
+		for (; n < batch && done + n < total; n++)
+			matrix_job(&jobs[n], done + n, (unsigned int)(done + n + 1), per_rate, per_ch);
 		run_jobs(jobs, n, 8.0);
 		for (size_t i = 0; i < n; i++) {
+			/*
+			 * An xrun is the pump being starved on a loaded machine, not
+			 * wrong data: run that job once more, alone.  Wrong data, or a
+			 * second xrun, fails.
+			 */
+			if (jobs[i].err == -EPIPE) {
+				job_free(&jobs[i]);
+				matrix_job(&jobs[i], done + i, (unsigned int)(done + i + 1), NULL, NULL);
+				run_jobs(&jobs[i], 1, 8.0);
+				retried++;
+			}
 			ok += job_verify(&jobs[i]);
 			job_free(&jobs[i]);
 		}
 		done += n;
 	}
-	h_note("%zu of %zu format/access/channel/rate round trips bit-exact", ok, total);
+	h_note("%zu of %zu format/access/channel/rate round trips bit-exact (%zu retried after "
+	       "an xrun)", ok, total, retried);
 	h_note("rates 8000/44100/48000/192000/768000: %u/%u/%u/%u/%u jobs; channels "
 	       "1/2/7/32: %u/%u/%u/%u jobs", per_rate[0], per_rate[1], per_rate[2], per_rate[3],
 	       per_rate[4], per_ch[0], per_ch[1], per_ch[2], per_ch[3]);
