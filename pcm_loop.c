@@ -185,7 +185,7 @@ static uint64_t tick_now(struct loop *lp)
 }
 
 /* The latest segment of our own timeline, or NULL. */
-static const typeof(((struct shm_timeline *)0)->seg[0]) *own_seg(const struct loop *lp)
+static const struct shm_tl_span *own_seg(const struct loop *lp)
 {
 	if (!lp->tl.count)
 		return NULL;
@@ -200,7 +200,7 @@ static uint64_t own_base(const struct loop *lp)
 /* Our hardware position at tick: frozen outside segments. */
 static uint64_t own_hw_at(const struct loop *lp, uint64_t tick)
 {
-	const typeof(*own_seg(lp)) *s = own_seg(lp);
+	const struct shm_tl_span *s = own_seg(lp);
 	uint64_t end;
 
 	if (!s)
@@ -214,7 +214,7 @@ static uint64_t own_hw_at(const struct loop *lp, uint64_t tick)
 /* The tick at which our hardware position reaches hw (open segment only). */
 static bool own_tick_of(const struct loop *lp, uint64_t hw, uint64_t *tick)
 {
-	const typeof(*own_seg(lp)) *s = own_seg(lp);
+	const struct shm_tl_span *s = own_seg(lp);
 
 	if (!s || s->end_tick != SHM_TICK_NEVER || hw + own_base(lp) < s->begin_pos)
 		return false;

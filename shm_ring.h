@@ -342,12 +342,15 @@ void shm_grid_reset(struct shm_cable *c, uint64_t now_ns);
 
 /* ---- timeline ------------------------------------------------------------ */
 
-/* A private, validated snapshot of a timeline. */
+/* One span of a private timeline: ticks [begin_tick, end_tick) from begin_pos. */
+struct shm_tl_span {
+	uint64_t begin_tick, end_tick, begin_pos;
+};
+
+/* A private snapshot of a timeline. */
 struct shm_timeline {
-	uint64_t count;
-	struct {
-		uint64_t begin_tick, end_tick, begin_pos;
-	} seg[SHM_TL_SEGS];
+	uint64_t count;		/* spans ever opened; the last SHM_TL_SEGS are kept */
+	struct shm_tl_span seg[SHM_TL_SEGS];
 };
 
 int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl);
