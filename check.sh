@@ -32,7 +32,8 @@ run_check "$top/build-check" CC=gcc
 step "valgrind memcheck: ring unit test; plugin open/configure/close in racing processes"
 (cd "$top/build-check" && for t in tests/test-shm-ring tests/test-race; do
 	top_builddir=$PWD valgrind -q --error-exitcode=9 --leak-check=full \
-		--errors-for-leak-kinds=definite --trace-children=yes "./$t" >/dev/null || exit 1
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=yes \
+		"./$t" >/dev/null || exit 1
  done)
 # (tests/rel-valgrind.sh, in make check, streams, pauses and drains under memcheck.)
 
