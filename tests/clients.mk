@@ -1,0 +1,19 @@
+# Packaging and the programs users run: the snippets' defaults, "make
+# installcheck" against the installed plugins, and real clients (Chromium,
+# PortAudio, GStreamer, Snapcast, an RTP bridge), each skipped where the
+# program is not installed.
+TESTS += tests/cli-defaults.sh
+EXTRA_DIST += tests/cli-defaults.sh
+
+# make installcheck: the client tests against the installed plugins and the
+# system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
+INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
+	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh
+installcheck-local: tests/pcmcmp$(EXEEXT)
+	@for f in $(DESTDIR)$(plugindir)/libasound_module_pcm_loopback.so \
+		$(DESTDIR)$(alsalinkdir)/50-loopback.conf; do \
+		test -e "$$f" || { echo "installcheck: $$f is not installed (make install first)"; exit 1; }; \
+	done
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INSTALLCHECK_TESTS)' \
+		TEST_SUITE_LOG=tests/installcheck-suite.log LOOP_INSTALLED=1
+CLEANFILES += tests/installcheck-suite.log
