@@ -5,6 +5,11 @@
 TESTS += tests/cli-defaults.sh
 EXTRA_DIST += tests/cli-defaults.sh
 
+# Real clients; each test skips (77) where its program is not installed.
+CLIENT_TESTS = tests/client-rtp.sh
+TESTS += $(CLIENT_TESTS)
+EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh
+
 # make installcheck: the client tests against the installed plugins and the
 # system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
 INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
@@ -17,3 +22,9 @@ installcheck-local: tests/pcmcmp$(EXEEXT)
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INSTALLCHECK_TESTS)' \
 		TEST_SUITE_LOG=tests/installcheck-suite.log LOOP_INSTALLED=1
 CLEANFILES += tests/installcheck-suite.log
+
+# Tone analysis and a play+record latency probe for the client tests.
+check_PROGRAMS += tests/tonecheck
+tests_tonecheck_SOURCES = tests/tonecheck.c
+tests_tonecheck_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_tonecheck_LDADD = $(ALSA_LIBS) -lm
