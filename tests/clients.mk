@@ -6,9 +6,9 @@ TESTS += tests/cli-defaults.sh
 EXTRA_DIST += tests/cli-defaults.sh
 
 # Real clients; each test skips (77) where its program is not installed.
-CLIENT_TESTS = tests/client-rtp.sh
+CLIENT_TESTS = tests/client-gst.sh tests/client-portaudio.sh tests/client-rtp.sh
 TESTS += $(CLIENT_TESTS)
-EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh
+EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py
 
 # make installcheck: the client tests against the installed plugins and the
 # system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).

@@ -1,0 +1,90 @@
+#!/bin/sh
+# PortAudio (python3-pyaudio): the device list shows loop and loopcap (and a
+# converting PCM named in the user's configuration); a PortAudio stream
+# playing into loop is recorded bit-exact by another recording from loopcap;
+# a 44.1 kHz PortAudio stream through the named converting PCM arrives as a
+# 48 kHz tone of the right frequency.  PortAudio lists only names from the
+# configuration (no arguments), so the test points loop/loopcap at its own
+# card and subdevice with defaults.loopback.*, as a user would.
+set -eu
+. "$top_builddir/tests/env.sh"
+. "$top_srcdir/tests/lib-cli.sh"
+
+PY=/usr/bin/python3	# Debian's, where python3-pyaudio installs
+[ -x $PY ] && $PY -c 'import pyaudio' 2>/dev/null ||
+	skip "PyAudio is not installed (python3-pyaudio)"
+TONE="$top_builddir/tests/tonecheck"
+[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
+PA="$top_srcdir/tests/client-portaudio.py"
+pa() {
+	alsa_client_timeout 20 $PY "$PA" "$@"
+}
+
+cat >"$CLI_TMP/user.conf" <<EOF2
+defaults.loopback.card "$LOOP_CARD"
+defaults.loopback.subdevice 51
+pcm.loop61conv {
+	type plug
+	slave { pcm "loop:61" format S16_LE rate 48000 channels 2 }
+	hint.description "loop:61 with conversion to S16_LE 48 kHz stereo"
+}
+EOF2
+ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$CLI_TMP/user.conf"
+export ALSA_CONFIG_PATH
+
+pa list >"$CLI_TMP/list" 2>"$CLI_TMP/list.err" || {
+	cat "$CLI_TMP/list.err" >&2
+	fail "PortAudio could not list its devices"
+}
+for d in loop loopcap loop61conv; do
+	grep -q "^ALSA	$d	in=[1-9][0-9]* out=[1-9]" "$CLI_TMP/list" || {
+		cat "$CLI_TMP/list" >&2
+		fail "PortAudio's ALSA device list has no '$d' with inputs and outputs"
+	}
+done
+pass "PortAudio lists: $(awk -F'\t' '$1 == "ALSA" { printf "%s ", $2 }' "$CLI_TMP/list")"
+
+# loop -> loopcap, both ends PortAudio, bit-exact.
+F=S16_LE R=48000 C=2
+cli_gen "$CLI_TMP/noise.raw" $F $R $C 0.5
+rm -f "$CLI_TMP/rec.raw"
+cli_bg env ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
+	$PY "$PA" record loopcap $R $((R * 2)) "$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
+rpid=$CLI_BG
+cli_wait_growth "$CLI_TMP/rec.raw" "$rpid" || {
+	cat "$CLI_TMP/rec.err" >&2
+	fail "PortAudio did not start recording from loopcap"
+}
+pa play loop $R "$CLI_TMP/noise.raw" 2>"$CLI_TMP/play.err" || {
+	cat "$CLI_TMP/play.err" >&2
+	fail "PortAudio could not play into loop"
+}
+cli_wait "$rpid"
+[ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "PortAudio recording exited with $CLI_RC"; }
+"$PCMCMP" "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
+	cat "$CLI_TMP/cmp" >&2
+	cli_keep "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw"
+	fail "PortAudio loop -> PortAudio loopcap is not bit-exact"
+}
+[ -e /dev/shm/alsa-loopback-"$LOOP_CARD".51 ] || fail "loop/loopcap did not use subdevice 51"
+pass "PortAudio 'loop' -> PortAudio 'loopcap' (subdevice 51): $(cat "$CLI_TMP/cmp")"
+
+# 44.1 kHz through the converting PCM: arecord hears a 1000 Hz tone at 48 kHz.
+sox -V1 -n -r 44100 -c 2 -e signed -b 16 -L -t raw "$CLI_TMP/tone.raw" synth 1 sine 1000 vol 0.5 ||
+	fail "sox could not make a tone"
+rm -f "$CLI_TMP/rec.raw"
+cli_bg arecord -q -D "$(cli_dev loopcap 61)" -t raw -f $F -r $R -c $C -s $((R * 3)) \
+	"$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
+rpid=$CLI_BG
+cli_wait_growth "$CLI_TMP/rec.raw" "$rpid" || fail "arecord did not start"
+pa play loop61conv 44100 "$CLI_TMP/tone.raw" 2>"$CLI_TMP/play.err" || {
+	cat "$CLI_TMP/play.err" >&2
+	fail "PortAudio could not play 44100 Hz into loop61conv"
+}
+cli_wait "$rpid"
+"$TONE" analyze "$CLI_TMP/rec.raw" $R $C 1000 1 >"$CLI_TMP/tone" 2>&1 || {
+	cat "$CLI_TMP/tone" >&2
+	fail "PortAudio 44100 Hz -> loop61conv -> loopcap:61 48000 Hz: wrong tone"
+}
+pass "PortAudio 44100 Hz -> 'loop61conv' -> arecord 48000 Hz: $(cat "$CLI_TMP/tone")"
+echo "PASS"
