@@ -6,7 +6,7 @@ TESTS += tests/cli-defaults.sh
 EXTRA_DIST += tests/cli-defaults.sh
 
 # Real clients; each test skips (77) where its program is not installed.
-CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh tests/client-rtp.sh
+CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh tests/client-rtp.sh tests/client-snapcast.sh
 TESTS += $(CLIENT_TESTS)
 EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py
 
