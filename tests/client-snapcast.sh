@@ -10,6 +10,8 @@ set -eu
 for p in snapserver snapclient; do
 	command -v $p >/dev/null 2>&1 || skip "$p is not installed (Debian package $p)"
 done
+[ -z "$SANITIZER_PRELOAD" ] ||
+	skip "snapserver 0.26 hangs at start-up with the sanitizer runtime preloaded ($SANITIZER_PRELOAD), even with a pipe source; the plain build runs this test"
 TONE="$top_builddir/tests/tonecheck"
 [ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 

@@ -292,6 +292,8 @@ static int probe(const char *playdev, const char *capdev, double freq, double se
 	}
 	struct tone t;
 	analyze(cap, cap_frames, CH, RATE, &t);
+	free(cap);
+	free(play);
 	print_tone(&t, RATE);
 	if (xruns)
 		printf("xruns=%d\n", xruns);
@@ -318,6 +320,7 @@ int main(int argc, char **argv)
 		if (read_all(argv[2], &s, &frames, ch) < 0)
 			return 2;
 		analyze(s, frames, ch, rate, &t);
+		free(s);
 		print_tone(&t, rate);
 		if (argc >= 7)
 			return judge(&t, rate, atof(argv[5]), atof(argv[6]));
