@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build alsa-loopback and run the whole test suite:
 #   - gcc and clang builds with -Wall -Wextra -Werror
-#   - make check (unit, alsa-lib C tests, real aplay/arecord tests, reliability)
+#   - make check (unit, alsa-lib C tests, real aplay/arecord tests, reliability,
+#     Chromium/PortAudio/GStreamer/Snapcast clients and the RTP bridge)
 #   - valgrind memcheck of the ring and of the plugin's open/configure/close
 #   - make check again with the plugin built under ASan + UBSan
 #   - the ring's two-thread stress under ThreadSanitizer
@@ -11,6 +12,7 @@ set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
 . ./deps.sh
+LOOP_EXTRA_DEPS="${LOOP_EXTRA_DEPS:-} $LOOP_CLIENT_DEPS"
 loop_install_deps
 
 step() { printf '\n== %s\n' "$*"; }
