@@ -3,8 +3,9 @@
 # by "rtp-bridge.sh send" (alsasrc on loopcap:A), received by "rtp-bridge.sh
 # receive" (alsasink on loop:B), is recorded from loopcap:B with the right
 # frequency and length.  Prints the latency (tone onset out minus onset in,
-# one process, CLOCK_MONOTONIC) and the dropouts inside the tone (lost or
-# late packets), with the default buffers and with small ones.
+# one process, CLOCK_MONOTONIC), the dropouts inside the tone (lost or late
+# packets) and the kernel's UDP receive errors, with the default buffers and
+# with small ones.
 set -eu
 . "$top_builddir/tests/env.sh"
 . "$top_srcdir/tests/lib-cli.sh"
@@ -22,6 +23,14 @@ BRIDGE="$top_srcdir/scripts/rtp-bridge.sh"
 # A port of our own (another run may use another pid's), 127.0.0.1 only.
 port=$((20000 + $$ % 20000 * 2))
 A=31 B=32
+
+# udp_errors: UDP datagrams the kernel dropped on receive (socket buffer
+# full, bad checksum), system-wide: on 127.0.0.1 the only way a packet is lost.
+udp_errors() {
+	awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		print $col["InErrors"] + $col["RcvbufErrors"]; exit }' /proc/net/snmp 2>/dev/null ||
+		echo 0
+}
 
 # bridge NAME [VAR=VALUE...]: one send/receive pair, one probe.
 bridge() {
@@ -48,6 +57,7 @@ bridge() {
 	done
 	sleep 0.5
 	rc=0
+	err0=$(udp_errors)
 	alsa_client_timeout 20 "$TONE" probe "loop:SUBDEV=$A,CARD=$LOOP_CARD" \
 		"loopcap:SUBDEV=$B,CARD=$LOOP_CARD" 1000 1 3 "$CLI_TMP/rtp.raw" \
 		>"$CLI_TMP/probe.out" 2>&1 || rc=$?
@@ -64,12 +74,13 @@ bridge() {
 		cli_keep "$CLI_TMP/rtp.raw"
 		fail "$name: the 1000 Hz tone did not arrive intact through RTP"
 	fi
+	udp_lost=$(($(udp_errors) - err0))
 	lat=$(sed -n 's/^latency_ms=//p' "$CLI_TMP/probe.out")
 	gaps=$(sed -n 's/.* gaps=\([0-9]*\) .*/\1/p' "$CLI_TMP/probe.out")
 	gapms=$(sed -n 's/.* gap_ms=\([0-9.]*\).*/\1/p' "$CLI_TMP/probe.out")
 	# rtpL16pay fills a 1400-byte MTU: 347 stereo S16 frames, 7.23 ms.
 	lost=$(echo "$gapms" | awk '{ printf "%.0f", $1 / 7.23 }')
-	pass "$name: 1000 Hz, 1 s arrived; latency $lat ms; dropouts $gaps ($gapms ms, ~$lost packets)"
+	pass "$name: 1000 Hz, 1 s arrived; latency $lat ms; dropouts in the tone $gaps ($gapms ms, ~$lost packets); UDP receive errors (system-wide) $udp_lost"
 }
 
 bridge "RTP bridge, default buffers (ALSA 200 ms, jitter buffer 50 ms)"
