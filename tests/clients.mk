@@ -8,7 +8,8 @@ EXTRA_DIST += tests/cli-defaults.sh
 # Real clients; each test skips (77) where its program is not installed.
 CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh tests/client-rtp.sh tests/client-snapcast.sh
 TESTS += $(CLIENT_TESTS)
-EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py
+EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py \
+	scripts/deb-check.sh docs/clients.md
 
 # make installcheck: the client tests against the installed plugins and the
 # system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
