@@ -6,20 +6,27 @@ TESTS += tests/cli-defaults.sh
 EXTRA_DIST += tests/cli-defaults.sh
 
 # Real clients; each test skips (77) where its program is not installed.
-CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh tests/client-rtp.sh tests/client-snapcast.sh
+CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh \
+	tests/client-rtp.sh tests/client-snapcast.sh
 TESTS += $(CLIENT_TESTS)
 EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py \
 	scripts/deb-check.sh docs/clients.md
 
-# make installcheck: the client tests against the installed plugins and the
+# make installcheck: the CLI tests against the installed plugins and the
 # system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
 INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
 	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh
 installcheck-local: tests/pcmcmp$(EXEEXT)
-	@for f in $(DESTDIR)$(plugindir)/libasound_module_pcm_loopback.so \
-		$(DESTDIR)$(alsalinkdir)/50-loopback.conf; do \
+	@sys="$$($(PKG_CONFIG) --variable=libdir alsa)/alsa-lib"; \
+	if test -n "$(DESTDIR)" || test "$(plugindir)" != "$$sys" || \
+	   test "$(alsalinkdir)" != /etc/alsa/conf.d; then \
+		echo "installcheck: $(DESTDIR)$(plugindir) and $(DESTDIR)$(alsalinkdir) are not where" \
+			"alsa-lib looks ($$sys, /etc/alsa/conf.d): CLI tests not run"; \
+		exit 0; \
+	fi; \
+	for f in $(plugindir)/libasound_module_pcm_loopback.so $(alsalinkdir)/50-loopback.conf; do \
 		test -e "$$f" || { echo "installcheck: $$f is not installed (make install first)"; exit 1; }; \
-	done
+	done; \
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INSTALLCHECK_TESTS)' \
 		TEST_SUITE_LOG=tests/installcheck-suite.log LOOP_INSTALLED=1
 CLEANFILES += tests/installcheck-suite.log
