@@ -84,6 +84,8 @@ struct loop {
 	uint64_t stream_base;		/* playback: ring position of frame 0 */
 	uint64_t write_end;		/* playback: our copy of what we published */
 	uint64_t hw;			/* last hardware position */
+	uint64_t shown;			/* what the client was shown of hw (show_hw) */
+	uint64_t hold;			/* capture: show nothing new before hw gets here */
 	uint32_t lock_gen;		/* capture: the lock we configured against */
 	uint64_t last_tick;		/* latest tick seen on an accepted grid */
 	bool grid_fresh;		/* accept the next grid as it is (hw_params) */
@@ -259,12 +261,63 @@ static bool capture_lost_lock(struct loop *lp)
 	return !lock_matches(lp);
 }
 
-/* avail as the kernel defines it, from our last hw and the given appl. */
+/*
+ * A blocking capture waits on the avail_min grid, the way the kernel's
+ * read loop and period-interrupt hardware make it wait.  alsa-lib 1.2.8's
+ * snd_pcm_read_areas() takes the L frames that are there, then polls for
+ * avail_min *new* frames, where the kernel waits for min(left, avail_min):
+ * a blocking readi() of one period per call would return L frames late
+ * every time, and the backlog ratchets until the playback it feeds
+ * underruns.  So, blocking capture only:
+ *  - once the client has taken everything shown, nothing more is shown
+ *    until hw reaches the next multiple of avail_min (the "hold"); this
+ *    also bounds the work of a slowed process (strace, valgrind), which a
+ *    frame-exact pointer lets chase a few frames per pass and never poll;
+ *  - it is ready as soon as that multiple is reached, even if less than
+ *    avail_min is there (what the kernel gives the rest of a read).
+ * snd_pcm_avail() stays frame-exact otherwise.  Non-blocking clients poll
+ * for themselves and get the kernel's rules; playback needs neither
+ * (snd_pcm_write_areas() waits for avail_min before a short write).
+ */
+static bool waits_on_grid(const struct loop *lp)
+{
+	return !is_playback(lp) && !lp->io.nonblock && lp->io.state == SND_PCM_STATE_RUNNING &&
+	       lp->avail_min;
+}
+
+/* The first multiple of avail_min after pos. */
+static uint64_t next_grid(const struct loop *lp, uint64_t pos)
+{
+	return (pos / lp->avail_min + 1) * lp->avail_min;
+}
+
+/* Update what the client is shown of hw: never backwards, never ahead. */
+static void show_hw(struct loop *lp)
+{
+	if (lp->hold && lp->hw < lp->hold && waits_on_grid(lp))
+		return;
+	lp->hold = 0;
+	if (lp->hw > lp->shown)
+		lp->shown = lp->hw;
+}
+
+/* How much avail makes the stream ready for a client at appl. */
+static uint64_t ready_frames(const struct loop *lp, uint64_t appl)
+{
+	uint64_t to_grid;
+
+	if (!waits_on_grid(lp))
+		return lp->avail_min;
+	to_grid = next_grid(lp, appl) - appl;
+	return to_grid < lp->avail_min ? to_grid : lp->avail_min;
+}
+
+/* avail as the kernel defines it, from what we showed and the given appl. */
 static int64_t avail_at(const struct loop *lp, uint64_t appl)
 {
 	if (is_playback(lp))
-		return (int64_t)(lp->hw + lp->io.buffer_size) - (int64_t)appl;
-	return (int64_t)lp->hw - (int64_t)appl;
+		return (int64_t)(lp->shown + lp->io.buffer_size) - (int64_t)appl;
+	return (int64_t)lp->shown - (int64_t)appl;
 }
 
 /*
@@ -281,7 +334,7 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_RUNNING:
 	case SND_PCM_STATE_PAUSED:
-		if (avail_at(lp, appl) >= (int64_t)lp->avail_min) {
+		if (avail_at(lp, appl) >= (int64_t)ready_frames(lp, appl)) {
 			timer_set(lp, TIMER_NOW);
 			return;
 		}
@@ -290,7 +343,7 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 			return;
 		}
 		target = is_playback(lp) ? appl + lp->avail_min - lp->io.buffer_size
-					 : appl + lp->avail_min;
+					 : appl + ready_frames(lp, appl);
 		break;
 	case SND_PCM_STATE_DRAINING:
 		if (!is_playback(lp) || lp->hw >= appl) {
@@ -351,6 +404,7 @@ static int advance(struct loop *lp, uint64_t tick)
 		}
 	}
 	lp->hw = hw;
+	show_hw(lp);
 	return err;
 }
 
@@ -366,7 +420,7 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 	 * start) then fails with -EIO.  (alsa-lib 1.2.8 would keep polling a
 	 * capture that is DRAINING with nothing left.)
 	 */
-	if (io->state == SND_PCM_STATE_DRAINING && !is_playback(lp) && lp->hw == io->appl_ptr)
+	if (io->state == SND_PCM_STATE_DRAINING && !is_playback(lp) && lp->shown == io->appl_ptr)
 		return -EPIPE;
 	if (io->state == SND_PCM_STATE_RUNNING ||
 	    (io->state == SND_PCM_STATE_DRAINING && is_playback(lp))) {
@@ -377,6 +431,7 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 			if (own_tick_of(lp, lp->hw, &tick))
 				shm_timeline_close(&lp->tl, tick);
 			io->state = SND_PCM_STATE_DRAINING;
+			show_hw(lp);	/* every frame up to hw may be read */
 			publish_state(lp, SND_PCM_STATE_DRAINING);
 			timer_set(lp, TIMER_NOW);
 		} else if (advance(lp, tick_now(lp)) < 0) {
@@ -385,7 +440,7 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 		}
 	}
 	/* BOUNDARY_WA: ioplug unwraps at boundary, not at buffer_size. */
-	return (snd_pcm_sframes_t)(lp->hw % lp->boundary);
+	return (snd_pcm_sframes_t)(lp->shown % lp->boundary);
 }
 
 static int loop_start(snd_pcm_ioplug_t *io)
@@ -459,7 +514,7 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 	} else {
 		memset(&lp->tl, 0, sizeof(lp->tl));
 	}
-	lp->hw = 0;
+	lp->hw = lp->shown = lp->hold = 0;
 	publish_state(lp, SND_PCM_STATE_PREPARED);
 	io->state = SND_PCM_STATE_PREPARED;
 	loop_arm(lp, 0);
@@ -591,6 +646,9 @@ next:
 		left -= chunk;
 	}
 	atomic_fetch_add_explicit(&lp->shared->end[lp->role].frames, size, memory_order_relaxed);
+	/* Took everything shown: hold until the next grid point (show_hw). */
+	if (waits_on_grid(lp) && io->appl_ptr + size >= lp->shown)
+		lp->hold = next_grid(lp, io->appl_ptr + size);
 	if (io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
 	    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED)
 		loop_arm(lp, io->appl_ptr + size);
@@ -614,7 +672,7 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_RUNNING:
 	case SND_PCM_STATE_PAUSED:
-		if (avail >= (snd_pcm_sframes_t)lp->avail_min)
+		if (avail >= (snd_pcm_sframes_t)ready_frames(lp, io->appl_ptr))
 			*revents = ready;
 		else if (avail < 0)
 			*revents = ready | POLLERR;

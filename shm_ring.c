@@ -9,6 +9,11 @@
  * of our segments.  A segment we do not recognise is never overwritten:
  * "loses nothing".
  *
+ * Pages.  Every page of the segment is reserved (fallocate) before it is
+ * mapped, by its creator and again by every later opener: a tmpfs that
+ * fills up (Docker's 64 MiB /dev/shm next to a browser) must fail the open
+ * with ENOSPC, never raise SIGBUS in the middle of the host's audio.
+ *
  * Locks are OFD locks (F_OFD_SETLK) on single bytes of the segment file:
  * byte 0 serialises attach/lock/detach, bytes 1..4 mark the four ends.  The
  * kernel drops them when the owning open file description goes away, so an
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,6 +274,59 @@ static int check_seg(struct shm_seg *seg, char *why, size_t why_len)
 	return err;
 }
 
+/*
+ * Reserve every page of the segment so that touching the mapping can never
+ * raise SIGBUS.  fallocate(mode 0) only allocates holes: it never changes a
+ * byte a peer wrote, so it is safe on a live segment too.  glibc's
+ * posix_fallocate() is not: where the filesystem lacks fallocate it
+ * "allocates" by writing zero bytes, which would race with a live writer.
+ * Without fallocate a new segment is zero-filled by hand (we hold the admin
+ * lock, nobody else can see it yet); an existing one is left as it is.
+ */
+static int reserve_pages(struct shm_seg *seg, bool fresh, char *why, size_t why_len)
+{
+	static const uint8_t zeros[4096];
+	struct statvfs vfs;
+	char dir[sizeof(seg->path)];
+	char *slash;
+	int err;
+
+	/* KEEP_SIZE on an existing file: a foreign file is never grown. */
+	if (fallocate(seg->fd, fresh ? 0 : FALLOC_FL_KEEP_SIZE, 0, SHM_SEGMENT_BYTES) == 0)
+		return 0;
+	err = errno;
+	if ((err == EOPNOTSUPP || err == ENOSYS) && fresh) {
+		for (off_t off = 0; off < (off_t)SHM_SEGMENT_BYTES; off += sizeof(zeros)) {
+			if (pwrite(seg->fd, zeros, sizeof(zeros), off) != (ssize_t)sizeof(zeros)) {
+				err = errno ? errno : ENOSPC;
+				goto fail;
+			}
+		}
+		return 0;
+	}
+	if (err == EOPNOTSUPP || err == ENOSYS)
+		return 0;
+fail:
+	snprintf(dir, sizeof(dir), "%s", seg->path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (err == ENOSPC || err == EDQUOT) {
+		unsigned long long free_kib = 0;
+
+		if (statvfs(dir, &vfs) == 0)
+			free_kib = (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024;
+		snprintf(why, why_len, "no space left in %s for %s: a segment needs %u KiB, "
+			 "%llu KiB are free; give the filesystem more room (docker run "
+			 "--shm-size=...) or put the segments elsewhere with the 'dir' key",
+			 dir, seg->path, SHM_SEGMENT_BYTES / 1024, free_kib);
+		return -ENOSPC;
+	}
+	snprintf(why, why_len, "%s: cannot reserve the segment's pages: %s", seg->path,
+		 strerror(err));
+	return -err;
+}
+
 int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
 		 size_t why_len)
 {
@@ -328,11 +387,25 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 				 strerror(errno));
 			goto fail_locked;
 		}
+		err = reserve_pages(seg, true, why, why_len);
+		if (err < 0) {
+			/* Give the room back; size 0 reads as "new" to the next opener. */
+			if (ftruncate(seg->fd, 0) == 0 && shm_seg_linked(seg))
+				unlink(seg->path);
+			goto fail_locked;
+		}
 		err = map_seg(seg, why, why_len);
 		if (!err)
 			header_init(seg->hdr, cfg);
 	} else {
-		err = map_seg(seg, why, why_len);
+		/*
+		 * Created by an older build, or its creator died mid-way: its
+		 * pages may be holes.  Only a file of our size is touched.
+		 */
+		err = (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
+		      reserve_pages(seg, false, why, why_len) : 0;
+		if (!err)
+			err = map_seg(seg, why, why_len);
 		if (!err)
 			err = check_seg(seg, why, why_len);
 	}
@@ -357,8 +430,12 @@ int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t
 		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	int err = map_seg(seg, why, why_len);
+	struct stat st;
+	int err = fstat(seg->fd, &st) == 0 && (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
+		  reserve_pages(seg, false, why, why_len) : 0;
 
+	if (!err)
+		err = map_seg(seg, why, why_len);
 	if (!err)
 		err = check_seg(seg, why, why_len);
 	if (err < 0)
