@@ -47,6 +47,18 @@
  * latency (today, at 3 periods of 256, the lag is spread evenly over
  * 0..period: half a period of latency added, and over a period at times).
  *
+ * Why it fails on 517d86b (DUPLEX_TRACE shows it): alsa-lib 1.2.8's
+ * snd_pcm_read_areas() (src/pcm/pcm.c) takes the L frames there, then,
+ * with none left, waits until poll says ready, which for this plugin means
+ * avail >= avail_min: a whole period, not the P - L frames the read still
+ * needs.  The kernel wakes a blocking read when the rest of the request is
+ * there (__snd_pcm_lib_xfer: twake = min(size, avail_min)).  So every read
+ * returns L + (wake-up latency) frames behind: the lag grows by the
+ * latency each period (4096/2: +6 frames per period), saw-tooths at 3
+ * periods (it wraps at a period) and underruns the playback at 2 periods.
+ * mmap clients that take what is there hit the same wait; the control
+ * variant, which waits for whole periods, does not.
+ *
  * Scheduling: the test runs SCHED_FIFO when it may (as alsaloop and JACK
  * do); on this VM a SCHED_OTHER timer wake-up is more than one 128-frame
  * period late about once in 2000, an xrun no plugin can prevent.  An xrun
