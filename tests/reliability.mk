@@ -26,3 +26,12 @@ TESTS += tests/test-race
 tests_test_race_SOURCES = tests/test-race.c $(PCM_TEST_COMMON)
 tests_test_race_CFLAGS = $(REL_CFLAGS)
 tests_test_race_LDADD = $(REL_LDADD)
+
+# Syscalls per period of blocking aplay/arecord under strace -c (issue 9).
+TESTS += tests/rel-strace.sh
+EXTRA_DIST += tests/rel-strace.sh
+
+# A full segment directory (tmpfs 'dir' in a mount namespace): a clean
+# error or a working cable, never SIGBUS (issue 9).
+TESTS += tests/rel-shmfull.sh
+EXTRA_DIST += tests/rel-shmfull.sh
