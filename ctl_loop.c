@@ -18,8 +18,8 @@
  *     subdevice 0.  That is what snd_pcm_info() of an ioplug PCM reports,
  *     and alsaloop looks its controls up by those numbers.
  *
- * Segments.  Reading never creates a segment: a subdevice without one
- * reads snd-aloop's defaults.  Writing a value different from the current
+ * Segments.  Reading never creates a segment (opening one reserves its
+ * pages, nothing more): a subdevice without one reads snd-aloop's defaults.  Writing a value different from the current
  * one creates the segment (mode "perm", default 0600), so a setting made
  * before any PCM opens (notify, rate shift) is there when one does.  The
  * segment is found by path on every access and reopened if it was removed

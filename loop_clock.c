@@ -85,7 +85,8 @@ void lc_prepare(struct lc_end *e, uint64_t tick, uint64_t base)
 		e->base = base;		/* the old segments stay: a capture may lag */
 	else
 		memset(&e->tl, 0, sizeof(e->tl));
-	e->hw = e->shown = e->hold = 0;
+	e->hw = e->shown = 0;
+	e->hold = false;
 }
 
 void lc_start(struct lc_end *e, uint64_t tick)
@@ -106,32 +107,37 @@ void lc_freeze(struct lc_end *e)
 
 	if (lc_tick_of(e, e->hw, &tick))
 		shm_timeline_close(&e->tl, tick);
-	e->hold = 0;
+	e->hold = false;
 	if (e->hw > e->shown)
 		e->shown = e->hw;
 }
 
 /*
- * A blocking capture waits on the avail_min grid, the way the kernel's
- * read loop and period-interrupt hardware make it wait.  alsa-lib 1.2.8's
- * snd_pcm_read_areas() takes the L frames that are there, then polls for
- * avail_min *new* frames, where the kernel waits for min(left, avail_min):
- * a blocking readi() of one period per call would return L frames late
- * every time, and the backlog ratchets until the playback it feeds
- * underruns.  So, blocking capture only:
- *  - once the client has taken everything shown, nothing more is shown
- *    until hw reaches the next multiple of avail_min (the "hold"); this
- *    also bounds the work of a slowed process (strace, valgrind), which a
- *    frame-exact pointer lets chase a few frames per pass and never poll;
- *  - it is ready as soon as that multiple is reached, even if less than
- *    avail_min is there (what the kernel gives the rest of a read).
- * snd_pcm_avail() stays frame-exact otherwise.  Non-blocking clients poll
- * for themselves and get the kernel's rules; playback needs neither
- * (snd_pcm_write_areas() waits for avail_min before a short write).
+ * A capture read through readi() or a blocking call waits on the avail_min
+ * grid, the way the kernel's read loop and period-interrupt hardware make
+ * it wait.  alsa-lib 1.2.8's snd_pcm_read_areas() takes the L frames that
+ * are there, then polls for avail_min *new* frames, where the kernel waits
+ * for min(left, avail_min): a blocking readi() of one period per call
+ * would return L frames late every time, and the backlog ratchets until
+ * the playback it feeds underruns.  A non-blocking readi() loop that waits
+ * with snd_pcm_wait() after a short read does the same.  So, for those:
+ *  - it is ready as soon as hw reaches the next multiple of avail_min,
+ *    even if less than avail_min is there (what the kernel gives the rest
+ *    of a read), so each read returns on the grid and lateness never adds
+ *    up;
+ *  - once a transfer took everything shown, the next position update
+ *    shows nothing new (the "hold"), so the read loop polls instead of
+ *    chasing a few frames per pass: a slowed process (strace, valgrind)
+ *    would otherwise never poll, and re-arm its timer on every pass.
+ * Every later update is frame-exact again: snd_pcm_avail() tells the truth.  Non-blocking mmap clients
+ * (PulseAudio, PipeWire) pace themselves on the exact position and get the
+ * kernel's rules; playback needs neither (snd_pcm_write_areas() waits for
+ * avail_min before a short write).
  */
 static bool waits_on_grid(const struct lc_end *e, enum lc_state st)
 {
-	return !e->playback && e->blocking && st == LC_RUNNING && e->avail_min;
+	return !e->playback && (e->blocking || e->rw_access) && st == LC_RUNNING &&
+	       e->avail_min;
 }
 
 /* The first multiple of avail_min after pos. */
@@ -141,11 +147,12 @@ static uint64_t next_grid(const struct lc_end *e, uint64_t pos)
 }
 
 /* Update what the client is shown of hw: never backwards, never ahead. */
-static void show_hw(struct lc_end *e, enum lc_state st)
+static void show_hw(struct lc_end *e)
 {
-	if (e->hold && e->hw < e->hold && waits_on_grid(e, st))
+	if (e->hold) {
+		e->hold = false;
 		return;
-	e->hold = 0;
+	}
 	if (e->hw > e->shown)
 		e->shown = e->hw;
 }
@@ -176,7 +183,7 @@ int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick)
 			ret = -EPIPE;
 	}
 	e->hw = hw;
-	show_hw(e, st);
+	show_hw(e);
 	return ret;
 }
 
@@ -205,9 +212,8 @@ bool lc_ready(const struct lc_end *e, enum lc_state st, uint64_t appl)
 
 void lc_took(struct lc_end *e, enum lc_state st, uint64_t appl)
 {
-	/* Took everything shown: hold until the next grid point (show_hw). */
-	if (waits_on_grid(e, st) && appl >= e->shown)
-		e->hold = next_grid(e, appl);
+	/* Took everything shown: the next update holds (show_hw). */
+	e->hold = waits_on_grid(e, st) && appl >= e->shown;
 }
 
 /*

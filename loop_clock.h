@@ -38,7 +38,8 @@ enum lc_state {
 struct lc_end {
 	/* Set by the owner from hw_params/sw_params and the open mode. */
 	bool playback;
-	bool blocking;
+	bool blocking;			/* the open mode (snd_pcm_nonblock() may change it) */
+	bool rw_access;			/* readi/writei, not mmap_begin/commit */
 	uint64_t buffer_frames, avail_min, stop_threshold, boundary;
 
 	/* The cable's clock grid as we last accepted it (lc_tick). */
@@ -51,7 +52,7 @@ struct lc_end {
 	uint64_t base;			/* playback: ring position of hw 0 */
 	uint64_t hw;			/* hardware position */
 	uint64_t shown;			/* what the client was shown of hw */
-	uint64_t hold;			/* blocking capture: show nothing new before hw gets here */
+	bool hold;			/* capture: the next update shows nothing new */
 };
 
 /* hw_params: the grid may restart under the lock; accept the next one afresh. */

@@ -17,7 +17,8 @@
  * frame has already been overwritten.
  *
  * Wake-ups.  The poll descriptor is a timerfd armed at the absolute time at
- * which the stream becomes ready (avail >= avail_min), or "now" while it is
+ * which the stream becomes ready (lc_ready: avail >= avail_min, or for a
+ * readi() capture the next multiple of avail_min), or "now" while it is
  * ready, so poll() is level-triggered and truthful.  On alsa-lib 1.2.8 a
  * missed wake-up hangs blocking clients forever, so every path that
  * changes readiness re-arms it (loop_arm).
@@ -549,6 +550,8 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		memset(&lp->pos.tl, 0, sizeof(lp->pos.tl));
 	lp->lock_gen = res.gen;
 	lp->pos.playback = is_playback(lp);
+	lp->pos.rw_access = io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
+			    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED;
 	lp->pos.buffer_frames = io->buffer_size;
 	lc_grid_fresh(&lp->pos, io->rate, shm_now_ns());
 	tick_now(lp);
@@ -864,7 +867,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	err = snd_pcm_ioplug_create(&lp->io, name, stream, mode);
 	if (err < 0)
 		goto fail;
-	/* create() does not copy the open mode (ioplug.md §1). */
+	/* snd_pcm_ioplug_create() does not copy the open mode (alsa-lib 1.2.8). */
 	lp->io.nonblock = !!(mode & SND_PCM_NONBLOCK);
 	err = loop_constrain(lp, format, rate, channels);
 	if (err < 0) {

@@ -4,9 +4,9 @@
  * injected clock: every "now" is a number chosen here, nothing sleeps.
  *
  * Covered: grid acceptance against hostile rebases, rate shifts, xrun
- * ticks of both directions, drain, pause, the blocking capture's grid
- * wait, late wake-ups, deadlines that never fire early, and positions
- * near the 2^62 tick limit.
+ * ticks of both directions, drain, pause, the readi() capture's grid wait
+ * and one-shot hold, late wake-ups, deadlines that never fire early, and
+ * positions far past 2^32.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -195,6 +195,9 @@ static void test_blocking_capture_grid(void)
 
 		appl += (uint64_t)l;		/* alsa-lib takes the L frames there */
 		lc_took(&e, LC_RUNNING, appl);
+		/* ...looks again at once: the hold shows nothing new, so it polls. */
+		lc_advance(&e, LC_RUNNING, appl, grid - 480 + late + 3);
+		CHECK(lc_avail(&e, appl) == 0, "period %d: held after the read", period);
 		if (appl < grid) {
 			CHECK(!lc_ready(&e, LC_RUNNING, appl), "not ready before the grid");
 			uint64_t ns = lc_wake(&e, LC_RUNNING, appl);
@@ -210,7 +213,7 @@ static void test_blocking_capture_grid(void)
 	CHECK(appl == 1000 * 480, "1000 reads, backlog bounded (appl %" PRIu64 ")", appl);
 	CHECK(lc_avail(&e, appl) <= 2, "backlog %" PRId64, lc_avail(&e, appl));
 
-	/* Non-blocking: the kernel's rule, frame-exact. */
+	/* Non-blocking mmap: the kernel's rule, frame-exact. */
 	end_init(&e, false, false);
 	lc_prepare(&e, 0, 0);
 	lc_start(&e, 0);
@@ -219,6 +222,19 @@ static void test_blocking_capture_grid(void)
 	lc_advance(&e, LC_RUNNING, 100, 150);
 	CHECK(lc_avail(&e, 100) == 50, "non-blocking sees every frame");
 	CHECK(lc_wake(&e, LC_RUNNING, 100) == ns_of(580), "non-blocking: appl + avail_min");
+
+	/* Non-blocking readi(): on the grid, as blocking. */
+	end_init(&e, false, false);
+	e.rw_access = true;
+	lc_prepare(&e, 0, 0);
+	lc_start(&e, 0);
+	lc_advance(&e, LC_RUNNING, 0, 100);
+	lc_took(&e, LC_RUNNING, 100);
+	lc_advance(&e, LC_RUNNING, 100, 150);
+	CHECK(lc_avail(&e, 100) == 0, "held after a short non-blocking readi()");
+	CHECK(lc_wake(&e, LC_RUNNING, 100) == ns_of(480), "non-blocking readi(): the grid");
+	lc_advance(&e, LC_RUNNING, 100, 160);
+	CHECK(lc_avail(&e, 100) == 60, "held once only: snd_pcm_avail() exact again");
 }
 
 static void test_never_backwards(void)

@@ -643,7 +643,8 @@ out:
 }
 
 /*
- * Notify (snd-aloop with the 2026 fix): off, a playback is pinned to the
+ * Notify (snd-aloop with "ALSA: aloop: Don't constrain playback params in
+ * notify mode"): off, a playback is pinned to the
  * running capture's parameters; on, it may choose others, the capture is
  * put in DRAINING and the Slave controls report the new values.
  */
