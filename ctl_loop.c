@@ -18,8 +18,8 @@
  *     subdevice 0.  That is what snd_pcm_info() of an ioplug PCM reports,
  *     and alsaloop looks its controls up by those numbers.
  *
- * Segments.  Reading never creates a segment: a subdevice without one
- * reads snd-aloop's defaults.  Writing a value different from the current
+ * Segments.  Reading never creates a segment (opening one reserves its
+ * pages, nothing more): a subdevice without one reads snd-aloop's defaults.  Writing a value different from the current
  * one creates the segment (mode "perm", default 0600), so a setting made
  * before any PCM opens (notify, rate shift) is there when one does.  The
  * segment is found by path on every access and reopened if it was removed
@@ -81,9 +81,9 @@ static const struct elem_desc elems[EL_COUNT] = {
 	[EL_FORMAT] = { "PCM Slave Format", SND_CTL_ELEM_TYPE_INTEGER,
 			SND_CTL_EXT_ACCESS_READ, 0, SND_PCM_FORMAT_LAST, SND_PCM_FORMAT_S16_LE },
 	[EL_RATE] = { "PCM Slave Rate", SND_CTL_ELEM_TYPE_INTEGER,
-		      SND_CTL_EXT_ACCESS_READ, 0, 192000, 48000 },
+		      SND_CTL_EXT_ACCESS_READ, 0, 192000, LOOP_SLAVE_RATE_DEFAULT },
 	[EL_CHANNELS] = { "PCM Slave Channels", SND_CTL_ELEM_TYPE_INTEGER,
-			  SND_CTL_EXT_ACCESS_READ, 1, 1024, 2 },
+			  SND_CTL_EXT_ACCESS_READ, 1, 1024, LOOP_SLAVE_CHANNELS_DEFAULT },
 	[EL_ACCESS] = { "PCM Slave Access Mode", SND_CTL_ELEM_TYPE_ENUMERATED,
 			SND_CTL_EXT_ACCESS_READ, 0, 1, 0 },
 };
@@ -183,10 +183,7 @@ static void elem_fill_id(const struct loopctl *lc, unsigned int idx, snd_ctl_ele
 
 static void sub_path(const struct loopctl *lc, unsigned int si, char *path, size_t len)
 {
-	char name[128];
-
-	shm_seg_name(name, sizeof(name), lc->keys.card, lc->first + si);
-	snprintf(path, len, "%s/%s", lc->keys.dir[0] ? lc->keys.dir : "/dev/shm", name);
+	shm_seg_path(path, len, lc->keys.cfg.dir, lc->keys.card, lc->first + si);
 }
 
 static void sub_close(struct sub *s)
@@ -228,8 +225,8 @@ static struct shm_seg *sub_seg(struct loopctl *lc, unsigned int si, bool create,
 		s->seg.fd = -1;
 		s->seg.hdr = NULL;
 		if (err != -ENOENT && !s->warned) {
-			SNDERR("loopback ctl card %s subdevice %u: %s", lc->keys.card, lc->first + si,
-			       why);
+			SNDERR("loopback ctl card %s subdevice %u: %s%s", lc->keys.card,
+			       lc->first + si, why, loop_seg_advice(s->seg.fault));
 			s->warned = true;
 		}
 		*errp = err;
@@ -252,27 +249,27 @@ static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
 }
 
 /*
- * All seven values of a cable (no segment: snd-aloop's defaults), clamped:
- * never trusted.  Slave Active also needs a live playback: the flag stays
- * set if that process was killed mid-stream.
+ * All seven values of a cable (no segment, or no playback yet: snd-aloop's
+ * defaults), clamped to what the elements can hold: never trusted.
  */
 static void cable_values(struct shm_seg *seg, unsigned int cable, uint32_t v[EL_COUNT])
 {
-	struct shm_cable *c = seg ? shm_seg_cable(seg, cable) : NULL;
+	struct shm_controls ctl;
 
-	if (!c) {
-		for (unsigned int i = 0; i < EL_COUNT; i++)
-			v[i] = elems[i].def;
+	for (unsigned int i = 0; i < EL_COUNT; i++)
+		v[i] = elems[i].def;
+	if (!seg)
 		return;
-	}
-	v[EL_RATE_SHIFT] = clamp_u32(atomic_load(&c->rate_shift), SHM_SHIFT_MIN, SHM_SHIFT_MAX);
-	v[EL_NOTIFY] = !!atomic_load(&c->notify);
-	v[EL_ACTIVE] = atomic_load(&c->slave_active) &&
-			shm_seg_end_held(seg, cable, SHM_ROLE_PLAY);
-	v[EL_FORMAT] = clamp_u32(atomic_load(&c->slave_format), 0, SND_PCM_FORMAT_LAST);
-	v[EL_RATE] = clamp_u32(atomic_load(&c->slave_rate), 0, RATE_REPORT_MAX);
-	v[EL_CHANNELS] = clamp_u32(atomic_load(&c->slave_channels), 1, 1024);
-	v[EL_ACCESS] = !!atomic_load(&c->slave_access);
+	shm_controls_read(seg, cable, &ctl);
+	v[EL_RATE_SHIFT] = ctl.rate_shift;
+	v[EL_NOTIFY] = ctl.notify;
+	v[EL_ACTIVE] = ctl.active;
+	if (!ctl.slave.rate)
+		return;		/* no playback ever configured it */
+	v[EL_FORMAT] = clamp_u32(ctl.slave.format, 0, SND_PCM_FORMAT_LAST);
+	v[EL_RATE] = clamp_u32(ctl.slave.rate, 0, RATE_REPORT_MAX);
+	v[EL_CHANNELS] = clamp_u32(ctl.slave.channels, 1, 1024);
+	v[EL_ACCESS] = ctl.slave.access;
 }
 
 static void sub_values(struct loopctl *lc, unsigned int si, unsigned int cable,
@@ -501,22 +498,13 @@ static int loopctl_read_enumerated(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key,
 	return 0;
 }
 
-/* The locked rate, for rebasing the grid (nobody runs on it if unlocked). */
-static uint32_t cable_rate(struct shm_cable *c)
-{
-	uint32_t rate = atomic_load(&c->rate);
-
-	return rate >= 1000 && rate <= RATE_REPORT_MAX ? rate : 48000;
-}
-
 static int loopctl_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value)
 {
 	struct loopctl *lc = ext->private_data;
 	struct shm_seg *seg;
-	struct shm_cable *c;
 	uint32_t now[EL_COUNT], v;
 	struct where w;
-	int err, changed = 0;
+	int err, changed;
 
 	elem_where(lc, (unsigned int)key, &w);
 	if (w.el == EL_RATE_SHIFT)
@@ -534,25 +522,13 @@ static int loopctl_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long
 	seg = sub_seg(lc, w.si, true, &err);
 	if (!seg)
 		return err;
-	c = shm_seg_cable(seg, w.cable);
-	err = shm_seg_admin_lock(seg);
-	if (err < 0) {
+	if (w.el == EL_RATE_SHIFT)
+		changed = shm_controls_set_shift(seg, w.cable, v, shm_now_ns());
+	else
+		changed = shm_controls_set_notify(seg, w.cable, v);
+	if (changed < 0)
 		SNDERR("loopback ctl card %s subdevice %u: %s: admin lock busy: %s", lc->keys.card,
-		       w.subdev, seg->path, snd_strerror(err));
-		return err;
-	}
-	if (w.el == EL_RATE_SHIFT) {
-		if (atomic_load(&c->rate_shift) != v) {
-			/* Rebases the grid at now: positions never jump. */
-			shm_grid_set_shift(c, cable_rate(c), v, shm_now_ns());
-			changed = 1;
-		}
-	} else if (atomic_exchange(&c->notify, v) != v) {
-		changed = 1;
-	}
-	if (changed)
-		atomic_fetch_add(&c->ctl_seq, 1);
-	shm_seg_admin_unlock(seg);
+		       w.subdev, seg->path, snd_strerror(changed));
 	return changed;
 }
 

@@ -14,9 +14,9 @@
 void loop_seg_keys_init(struct loop_seg_keys *keys)
 {
 	memset(keys, 0, sizeof(*keys));
-	snprintf(keys->card, sizeof(keys->card), "0");
+	snprintf(keys->card, sizeof(keys->card), "%s", LOOP_CARD_DEFAULT);
 	keys->cfg.card = keys->card;
-	keys->cfg.mode = 0600;
+	keys->cfg.mode = LOOP_PERM_DEFAULT;
 	keys->cfg.gid = -1;
 }
 
@@ -135,4 +135,24 @@ int loop_conf_seg_key(snd_config_t *n, const char *who, const char *id,
 		return 0;
 	}
 	return 1;
+}
+
+const char *loop_seg_advice(enum shm_fault fault)
+{
+	switch (fault) {
+	case SHM_FAULT_PERM_SEG:
+		return ": set the 'perm' and 'group' keys on every end so the segment is shared, "
+		       "or remove it";
+	case SHM_FAULT_PERM_DIR:
+		return ": check the directory's permissions or set the 'dir' key";
+	case SHM_FAULT_NO_DIR:
+		return " (key 'dir')";
+	case SHM_FAULT_NOT_OURS:
+		return "; remove it or choose another 'card' key";
+	case SHM_FAULT_NO_SPACE:
+		return "; give the filesystem more room (docker run --shm-size=...) or put the "
+		       "segments elsewhere with the 'dir' key";
+	default:
+		return "";
+	}
 }

@@ -29,4 +29,7 @@ int loop_conf_seg_key(snd_config_t *n, const char *who, const char *id,
 int loop_conf_long(snd_config_t *n, const char *who, const char *key, long min, long max,
 		   long *out);
 
+/* What a plugin user can do about a segment fault, in terms of our keys. */
+const char *loop_seg_advice(enum shm_fault fault);
+
 #endif /* LOOP_CONF_H */

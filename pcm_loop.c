@@ -17,7 +17,8 @@
  * frame has already been overwritten.
  *
  * Wake-ups.  The poll descriptor is a timerfd armed at the absolute time at
- * which the stream becomes ready (avail >= avail_min), or "now" while it is
+ * which the stream becomes ready (lc_ready: avail >= avail_min, or for a
+ * readi() capture the next multiple of avail_min), or "now" while it is
  * ready, so poll() is level-triggered and truthful.  On alsa-lib 1.2.8 a
  * missed wake-up hangs blocking clients forever, so every path that
  * changes readiness re-arms it (loop_arm).
@@ -41,14 +42,12 @@
 #include <alsa/asoundlib.h>
 #include <alsa/pcm_external.h>
 
+#include "loop_clock.h"
 #include "loop_conf.h"
 #include "shm_ring.h"
 
-#define LOOP_CHANNELS_MAX	32u
-#define LOOP_RATE_MIN		8000u
-#define LOOP_RATE_MAX		768000u
-#define TIMER_OFF		0	/* timer_set(): disarmed */
-#define TIMER_NOW		1	/* timer_set(): fire at once (1 ns after boot) */
+#define TIMER_OFF		LC_WAKE_NEVER	/* timer_set(): disarmed */
+#define TIMER_NOW		LC_WAKE_NOW	/* timer_set(): fire at once */
 
 struct loop {
 	snd_pcm_ioplug_t io;		/* first: alsa-lib hands us &io */
@@ -63,7 +62,7 @@ struct loop {
 
 	/* The shared cable. */
 	struct shm_seg seg;
-	struct shm_cable *shared;
+	struct shm_cable *shared;	/* ring and timeline of our cable */
 	uint8_t *ring;
 	int timer_fd;
 	uint64_t armed_ns;		/* TIMER_OFF, TIMER_NOW or a deadline */
@@ -71,22 +70,12 @@ struct loop {
 	/* From hw_params / sw_params. */
 	uint32_t frame_bytes;
 	snd_pcm_channel_area_t ring_areas[LOOP_CHANNELS_MAX];
-	struct shm_grid grid;		/* last good copy of the shared grid */
-	snd_pcm_uframes_t avail_min, stop_threshold, boundary;
-
-	/*
-	 * The stream.  Positions are frames since prepare (hw, appl); the
-	 * playback adds stream_base to turn them into ring positions, which
-	 * keep growing across prepares so a lagging capture never mistakes a
-	 * new stream's frames for an old one's.
-	 */
-	struct shm_timeline tl;		/* our own timeline (published by playback) */
-	uint64_t stream_base;		/* playback: ring position of frame 0 */
-	uint64_t write_end;		/* playback: our copy of what we published */
-	uint64_t hw;			/* last hardware position */
+	struct shm_params params;	/* ours, as locked */
 	uint32_t lock_gen;		/* capture: the lock we configured against */
-	uint64_t last_tick;		/* latest tick seen on an accepted grid */
-	bool grid_fresh;		/* accept the next grid as it is (hw_params) */
+
+	/* Where we are (loop_clock.h); hw and tl move only in lc_* calls. */
+	struct lc_end pos;
+	uint64_t write_end;		/* playback: our copy of what we published */
 };
 
 static const unsigned int loop_formats[] = {
@@ -149,209 +138,64 @@ static void timer_set(struct loop *lp, uint64_t ns)
 
 /* ---- positions ----------------------------------------------------------- */
 
-/*
- * Now on the cable's grid.  The shared grid is only a hint.  While we are
- * configured, the only legitimate change is a rate-shift rebase, which
- * keeps the tick count continuous at its base; a copy that jumps there,
- * whose base lies in the future (time would stand still: a hang) or that
- * puts us behind a tick we already saw is refused, and the last good copy
- * goes on counting.  The slack absorbs rounding at the rebase.
- */
+static enum lc_state lc_state_of(snd_pcm_state_t state)
+{
+	switch (state) {
+	case SND_PCM_STATE_PREPARED:
+		return LC_PREPARED;
+	case SND_PCM_STATE_RUNNING:
+		return LC_RUNNING;
+	case SND_PCM_STATE_PAUSED:
+		return LC_PAUSED;
+	case SND_PCM_STATE_DRAINING:
+		return LC_DRAINING;
+	default:
+		return LC_IDLE;
+	}
+}
+
+/* Now on the cable's grid (the shared grid is only a hint: lc_tick). */
 static uint64_t tick_now(struct loop *lp)
 {
-	struct shm_grid g = lp->grid;
-	uint64_t slack = lp->grid.rate / 50 + 1;
-	uint64_t now, tick;
+	struct shm_grid g;
+	bool readable = shm_grid_load(lp->shared, &g) == 0;
 
-	if (shm_grid_load(lp->shared, &g) == 0) {
-		now = shm_now_ns();
-		tick = shm_grid_tick(&g, now);
-		/* A rate-shift rebase is continuous: our copy agrees at its base. */
-		uint64_t ours = shm_grid_tick(&lp->grid, g.base_ns);
-		bool continuous = lp->grid_fresh ||
-				  (g.base_tick + slack >= ours && g.base_tick <= ours + slack);
+	/* snd_pcm_nonblock() changes io->nonblock with no callback to us. */
+	lp->pos.blocking = !lp->io.nonblock;
 
-		/* 2^62 ticks are 190000 years at 768 kHz: beyond, sums could wrap. */
-		if (g.base_ns <= now && g.base_tick < (UINT64_C(1) << 62) && continuous &&
-		    tick + slack >= lp->last_tick) {
-			lp->grid_fresh = false;
-			lp->grid = g;
-			if (tick > lp->last_tick)
-				lp->last_tick = tick;
-			return tick;
-		}
-	}
-	return shm_grid_tick(&lp->grid, shm_now_ns());
-}
-
-/* The latest segment of our own timeline, or NULL. */
-static const struct shm_tl_span *own_seg(const struct loop *lp)
-{
-	if (!lp->tl.count)
-		return NULL;
-	return &lp->tl.seg[(lp->tl.count - 1) % SHM_TL_SEGS];
-}
-
-static uint64_t own_base(const struct loop *lp)
-{
-	return is_playback(lp) ? lp->stream_base : 0;
-}
-
-/* Our hardware position at tick: frozen outside segments. */
-static uint64_t own_hw_at(const struct loop *lp, uint64_t tick)
-{
-	const struct shm_tl_span *s = own_seg(lp);
-	uint64_t end;
-
-	if (!s)
-		return lp->hw;
-	end = tick < s->end_tick ? tick : s->end_tick;
-	if (end < s->begin_tick)
-		end = s->begin_tick;
-	return s->begin_pos + (end - s->begin_tick) - own_base(lp);
-}
-
-/* The tick at which our hardware position reaches hw (open segment only). */
-static bool own_tick_of(const struct loop *lp, uint64_t hw, uint64_t *tick)
-{
-	const struct shm_tl_span *s = own_seg(lp);
-
-	if (!s || s->end_tick != SHM_TICK_NEVER || hw + own_base(lp) < s->begin_pos)
-		return false;
-	*tick = s->begin_tick + (hw + own_base(lp) - s->begin_pos);
-	return true;
+	return lc_tick(&lp->pos, readable ? &g : NULL, shm_now_ns());
 }
 
 static void publish_timeline(struct loop *lp)
 {
 	if (is_playback(lp))
-		shm_timeline_store(lp->shared, &lp->tl);
+		shm_timeline_store(lp->shared, &lp->pos.tl);
 }
 
 static void publish_state(struct loop *lp, snd_pcm_state_t state)
 {
-	struct shm_cable *c = lp->shared;
-	uint32_t active = state == SND_PCM_STATE_RUNNING || state == SND_PCM_STATE_DRAINING;
-
-	atomic_store_explicit(&c->end[lp->role].state, state, memory_order_relaxed);
-	/* "PCM Slave Active": the playback runs and is not paused; ctl events. */
-	if (is_playback(lp) && atomic_exchange(&c->slave_active, active) != active)
-		atomic_fetch_add(&c->ctl_seq, 1);
+	shm_end_set_state(&lp->seg, lp->cable, lp->role, (uint32_t)state,
+			  state == SND_PCM_STATE_RUNNING || state == SND_PCM_STATE_DRAINING);
 }
 
-static bool lock_matches(struct loop *lp)
-{
-	struct shm_cable *c = lp->shared;
-
-	return atomic_load(&c->format) == (unsigned int)lp->io.format &&
-	       atomic_load(&c->rate) == lp->io.rate && atomic_load(&c->channels) == lp->io.channels;
-}
-
-/*
- * Notify mode: a new playback relocked the cable under a running capture.
- * As snd-aloop, the capture goes to DRAINING: the client reads what is
- * left, then gets -EPIPE, and arecord/alsaloop recover or reopen.
- */
-static bool capture_lost_lock(struct loop *lp)
-{
-	if (is_playback(lp) || atomic_load(&lp->shared->lock_gen) == lp->lock_gen)
-		return false;
-	return !lock_matches(lp);
-}
-
-/* avail as the kernel defines it, from our last hw and the given appl. */
-static int64_t avail_at(const struct loop *lp, uint64_t appl)
-{
-	if (is_playback(lp))
-		return (int64_t)(lp->hw + lp->io.buffer_size) - (int64_t)appl;
-	return (int64_t)lp->hw - (int64_t)appl;
-}
-
-/*
- * Arm the timer for the moment the stream next needs its client: now if it
- * is ready (or in a state poll must report), else the tick at which avail
- * reaches avail_min (or, draining, the buffer empties), else never.
- */
+/* Arm the timer for the moment the stream next needs its client. */
 static void loop_arm(struct loop *lp, uint64_t appl)
 {
-	snd_pcm_state_t state = lp->io.state;
-	uint64_t target, tick;
-
-	switch (state) {
-	case SND_PCM_STATE_PREPARED:
-	case SND_PCM_STATE_RUNNING:
-	case SND_PCM_STATE_PAUSED:
-		if (avail_at(lp, appl) >= (int64_t)lp->avail_min) {
-			timer_set(lp, TIMER_NOW);
-			return;
-		}
-		if (state != SND_PCM_STATE_RUNNING) {
-			timer_set(lp, TIMER_OFF);
-			return;
-		}
-		target = is_playback(lp) ? appl + lp->avail_min - lp->io.buffer_size
-					 : appl + lp->avail_min;
-		break;
-	case SND_PCM_STATE_DRAINING:
-		if (!is_playback(lp) || lp->hw >= appl) {
-			timer_set(lp, TIMER_NOW);
-			return;
-		}
-		target = appl;
-		break;
-	default:	/* XRUN, SETUP, DISCONNECTED...: poll reports them */
-		timer_set(lp, TIMER_NOW);
-		return;
-	}
-	if (!own_tick_of(lp, target, &tick)) {
-		timer_set(lp, TIMER_NOW);
-		return;
-	}
-	timer_set(lp, shm_grid_ns(&lp->grid, tick));
+	timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
 }
 
-/*
- * Move hw to tick.  Returns -EPIPE on an xrun, the kernel's rule: avail
- * reached stop_threshold (playback ran dry, capture was not read).  The
- * timeline is closed at the exact tick of the xrun, so the capture hears
- * silence from there on and never a frame written too late.  A draining
- * playback stops where its data ends.
- */
+/* Move hw to tick; -EPIPE on an xrun (lc_advance), which is published. */
 static int advance(struct loop *lp, uint64_t tick)
 {
-	uint64_t hw = own_hw_at(lp, tick);
-	uint64_t appl = lp->io.appl_ptr;
+	int ret = lc_advance(&lp->pos, lc_state_of(lp->io.state), lp->io.appl_ptr, tick);
 
-	/* Never backwards, whatever a hostile peer did to the shared grid. */
-	if (hw < lp->hw)
-		hw = lp->hw;
-	int64_t limit = INT64_MAX;
-	uint64_t end_tick;
-	int err = 0;
-
-	if (is_playback(lp) && lp->io.state == SND_PCM_STATE_DRAINING)
-		limit = (int64_t)appl;
-	else if (lp->stop_threshold < lp->boundary)
-		limit = is_playback(lp) ? (int64_t)appl + (int64_t)lp->stop_threshold -
-					  (int64_t)lp->io.buffer_size
-					: (int64_t)appl + (int64_t)lp->stop_threshold;
-	if (limit < (int64_t)lp->hw)
-		limit = (int64_t)lp->hw;
-	if ((int64_t)hw >= limit) {
-		hw = (uint64_t)limit;
-		if (own_tick_of(lp, hw, &end_tick)) {
-			shm_timeline_close(&lp->tl, end_tick);
-			publish_timeline(lp);
-		}
-		if (lp->io.state != SND_PCM_STATE_DRAINING) {
-			atomic_fetch_add_explicit(&lp->shared->end[lp->role].xruns, 1,
-						  memory_order_relaxed);
-			publish_state(lp, SND_PCM_STATE_XRUN);
-			err = -EPIPE;
-		}
+	if (ret)
+		publish_timeline(lp);
+	if (ret < 0) {
+		shm_end_add_xrun(&lp->seg, lp->cable, lp->role);
+		publish_state(lp, SND_PCM_STATE_XRUN);
 	}
-	lp->hw = hw;
-	return err;
+	return ret < 0 ? ret : 0;
 }
 
 /* ---- callbacks ----------------------------------------------------------- */
@@ -359,6 +203,7 @@ static int advance(struct loop *lp, uint64_t tick)
 static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
+	struct lc_end *pos = &lp->pos;
 
 	/*
 	 * A capture drains only after losing its lock: its hw stays frozen and,
@@ -366,42 +211,49 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 	 * start) then fails with -EIO.  (alsa-lib 1.2.8 would keep polling a
 	 * capture that is DRAINING with nothing left.)
 	 */
-	if (io->state == SND_PCM_STATE_DRAINING && !is_playback(lp) && lp->hw == io->appl_ptr)
+	if (io->state == SND_PCM_STATE_DRAINING && !is_playback(lp) && pos->shown == io->appl_ptr)
 		return -EPIPE;
 	if (io->state == SND_PCM_STATE_RUNNING ||
 	    (io->state == SND_PCM_STATE_DRAINING && is_playback(lp))) {
-		uint64_t tick;
+		uint64_t tick = tick_now(lp);
 
-		if (io->state == SND_PCM_STATE_RUNNING && capture_lost_lock(lp)) {
-			/* Freeze where we are: the grid may have restarted. */
-			if (own_tick_of(lp, lp->hw, &tick))
-				shm_timeline_close(&lp->tl, tick);
+		if (io->state == SND_PCM_STATE_RUNNING && !is_playback(lp) &&
+		    shm_cable_relocked(&lp->seg, lp->cable, lp->lock_gen, &lp->params)) {
+			/*
+			 * Notify mode: a new playback relocked the cable under us.
+			 * As snd-aloop, the capture goes to DRAINING: the client
+			 * reads what is left, then gets -EPIPE, and arecord or
+			 * alsaloop recover or reopen.  Freeze where we are: the
+			 * grid may have restarted.
+			 */
+			lc_freeze(pos);
 			io->state = SND_PCM_STATE_DRAINING;
 			publish_state(lp, SND_PCM_STATE_DRAINING);
 			timer_set(lp, TIMER_NOW);
-		} else if (advance(lp, tick_now(lp)) < 0) {
+		} else if (advance(lp, tick) < 0) {
 			timer_set(lp, TIMER_NOW);	/* poll must report the xrun */
 			return -EPIPE;
 		}
 	}
 	/* BOUNDARY_WA: ioplug unwraps at boundary, not at buffer_size. */
-	return (snd_pcm_sframes_t)(lp->hw % lp->boundary);
+	return (snd_pcm_sframes_t)(pos->shown % pos->boundary);
 }
 
 static int loop_start(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
+	struct shm_params lock;
 
 	/* snd-aloop's loopback_check_format(): a capture cannot start on a
 	 * cable a notify-mode playback has reconfigured. */
-	if (!is_playback(lp) && atomic_load(&lp->shared->locked) && peer_alive(lp) &&
-	    !lock_matches(lp)) {
+	if (!is_playback(lp) && shm_cable_locked(&lp->seg, lp->cable, &lock) && peer_alive(lp) &&
+	    !shm_params_match(&lock, &lp->params)) {
 		SNDERR("loopback subdevice %u device %u capture: the playback changed the "
 		       "cable's parameters (notify mode); reopen the capture",
 		       lp->keys.cfg.subdevice, lp->device);
 		return -EIO;
 	}
-	shm_timeline_open(&lp->tl, tick_now(lp), own_base(lp) + lp->hw);
+	lc_start(&lp->pos, tick_now(lp));
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_RUNNING);
 	/* ioplug sets RUNNING after we return; arm as if it had. */
@@ -417,8 +269,7 @@ static int loop_stop(snd_pcm_ioplug_t *io)
 
 	if (io->state == SND_PCM_STATE_RUNNING)
 		advance(lp, tick);
-	/* After a drain the segment is already closed where the data ended. */
-	shm_timeline_close(&lp->tl, tick);
+	lc_stop(&lp->pos, tick);
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_SETUP);
 	/* Leave the fd ready: a client polling after drop must not hang. */
@@ -434,11 +285,10 @@ static int loop_pause(snd_pcm_ioplug_t *io, int enable)
 	if (enable) {
 		if (advance(lp, tick) < 0)
 			return -EPIPE;
-		shm_timeline_close(&lp->tl, tick);
+		lc_stop(&lp->pos, tick);
 		publish_state(lp, SND_PCM_STATE_PAUSED);
 	} else {
-		/* Resume from the frozen position: no catch-up jump. */
-		shm_timeline_open(&lp->tl, tick, own_base(lp) + lp->hw);
+		lc_start(&lp->pos, tick);
 		publish_state(lp, SND_PCM_STATE_RUNNING);
 	}
 	publish_timeline(lp);
@@ -451,15 +301,9 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 
-	shm_timeline_close(&lp->tl, tick_now(lp));
-	if (is_playback(lp)) {
-		/* New ring positions start after everything ever written. */
-		lp->stream_base = lp->write_end;
-		publish_timeline(lp);
-	} else {
-		memset(&lp->tl, 0, sizeof(lp->tl));
-	}
-	lp->hw = 0;
+	/* A playback's new ring positions start after everything ever written. */
+	lc_prepare(&lp->pos, tick_now(lp), lp->write_end);
+	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_PREPARED);
 	io->state = SND_PCM_STATE_PREPARED;
 	loop_arm(lp, 0);
@@ -484,35 +328,39 @@ static bool areas_interleaved(const struct loop *lp, const snd_pcm_channel_area_
 	return true;
 }
 
-/* Copy frames between the client's areas and the ring at ring position pos. */
+/*
+ * Copy frames between the client's areas and the ring at ring position pos.
+ * Interleaved areas (the common case) go through the shared layer's own
+ * copy, the one its tests and benchmark measure; others sample by sample.
+ */
 static void ring_copy(struct loop *lp, bool to_ring, uint64_t pos,
 		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
 		      uint32_t frames)
 {
-	bool fast = areas_interleaved(lp, areas);
 	struct shm_span span[2];
-	unsigned int n = shm_ring_spans(lp->ring, lp->frame_bytes, pos, frames, span);
+	unsigned int n;
 
+	if (areas_interleaved(lp, areas)) {
+		uint8_t *app = (uint8_t *)areas[0].addr + areas[0].first / 8 +
+			       (size_t)offset * lp->frame_bytes;
+
+		if (to_ring)
+			shm_ring_write(lp->ring, lp->frame_bytes, pos, app, frames);
+		else
+			shm_ring_read(lp->ring, lp->frame_bytes, pos, app, frames);
+		return;
+	}
+	n = shm_ring_spans(lp->ring, lp->frame_bytes, pos, frames, span);
 	for (unsigned int i = 0; i < n; i++) {
 		snd_pcm_uframes_t slot = (snd_pcm_uframes_t)(span[i].ptr - lp->ring) /
 					 lp->frame_bytes;
 
-		if (fast) {
-			/* The common case: one memcpy per span. */
-			uint8_t *app = (uint8_t *)areas[0].addr + areas[0].first / 8 +
-				       (size_t)offset * lp->frame_bytes;
-
-			if (to_ring)
-				memcpy(span[i].ptr, app, (size_t)span[i].frames * lp->frame_bytes);
-			else
-				memcpy(app, span[i].ptr, (size_t)span[i].frames * lp->frame_bytes);
-		} else if (to_ring) {
+		if (to_ring)
 			snd_pcm_areas_copy(lp->ring_areas, slot, areas, offset, lp->io.channels,
 					   span[i].frames, lp->io.format);
-		} else {
+		else
 			snd_pcm_areas_copy(areas, offset, lp->ring_areas, slot, lp->io.channels,
 					   span[i].frames, lp->io.format);
-		}
 		offset += span[i].frames;
 	}
 }
@@ -522,7 +370,7 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 						snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
 	struct loop *lp = io->private_data;
-	uint64_t pos = lp->stream_base + io->appl_ptr;	/* the device position */
+	uint64_t pos = lp->pos.base + io->appl_ptr;	/* the ring position */
 	uint64_t end = pos + size;
 
 	/* size <= buffer_size <= half the ring, so one pass fits. */
@@ -530,7 +378,7 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 	ring_copy(lp, true, pos, areas, offset, (uint32_t)size);
 	shm_ring_publish(lp->shared, end);
 	lp->write_end = end;
-	atomic_fetch_add_explicit(&lp->shared->end[lp->role].frames, size, memory_order_relaxed);
+	shm_end_add_frames(&lp->seg, lp->cable, lp->role, size);
 	loop_arm(lp, io->appl_ptr + size);
 	return (snd_pcm_sframes_t)size;
 }
@@ -564,7 +412,7 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 		bool heard = false;
 
 		/* Within one run both mappings are linear, so one answer holds. */
-		if (shm_timeline_tick(&lp->tl, pos, &tick, &run)) {
+		if (shm_timeline_tick(&lp->pos.tl, pos, &tick, &run)) {
 			heard = shm_timeline_pos(&play, tick, &q, &play_run);
 			if (play_run < run)
 				run = play_run;
@@ -590,7 +438,8 @@ next:
 		offset += chunk;
 		left -= chunk;
 	}
-	atomic_fetch_add_explicit(&lp->shared->end[lp->role].frames, size, memory_order_relaxed);
+	shm_end_add_frames(&lp->seg, lp->cable, lp->role, size);
+	lc_took(&lp->pos, lc_state_of(io->state), io->appl_ptr + size);
 	if (io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
 	    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED)
 		loop_arm(lp, io->appl_ptr + size);
@@ -614,10 +463,10 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_RUNNING:
 	case SND_PCM_STATE_PAUSED:
-		if (avail >= (snd_pcm_sframes_t)lp->avail_min)
-			*revents = ready;
-		else if (avail < 0)
+		if (avail < 0)
 			*revents = ready | POLLERR;
+		else if (lc_ready(&lp->pos, lc_state_of(io->state), io->appl_ptr))
+			*revents = ready;
 		break;
 	case SND_PCM_STATE_DRAINING:
 		/* Playback: ioplug drops the stream itself once empty. */
@@ -641,7 +490,7 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 
 static bool peer_alive(struct loop *lp)
 {
-	return shm_seg_end_held(&lp->seg, lp->cable, lp->role ^ 1u);
+	return shm_end_peer_alive(&lp->seg, lp->cable, lp->role);
 }
 
 static void format_lock_desc(char *buf, size_t len, unsigned int format, unsigned int rate,
@@ -660,9 +509,8 @@ static void format_lock_desc(char *buf, size_t len, unsigned int format, unsigne
 static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 {
 	struct loop *lp = io->private_data;
-	struct shm_cable *c = lp->shared;
 	unsigned int width = (unsigned int)snd_pcm_format_physical_width(io->format);
-	bool noninterleaved, notify;
+	struct shm_lock_result res;
 	int err;
 
 	(void)params;
@@ -675,75 +523,40 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		lp->ring_areas[ch].first = ch * width;
 		lp->ring_areas[ch].step = lp->frame_bytes * 8;
 	}
-	noninterleaved = io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED ||
-			 io->access == SND_PCM_ACCESS_MMAP_NONINTERLEAVED;
+	lp->params = (struct shm_params){
+		.format = (uint32_t)io->format, .rate = io->rate, .channels = io->channels,
+		.access = io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED ||
+			  io->access == SND_PCM_ACCESS_MMAP_NONINTERLEAVED,
+	};
+	err = shm_cable_lock(&lp->seg, lp->cable, lp->role, &lp->params, shm_now_ns(), &res);
+	if (err == -EINVAL) {
+		char have[64], want[64];
 
-	err = shm_seg_admin_lock(&lp->seg);
+		format_lock_desc(have, sizeof(have), res.held.format, res.held.rate,
+				 res.held.channels);
+		format_lock_desc(want, sizeof(want), io->format, io->rate, io->channels);
+		SNDERR("loopback subdevice %u device %u %s: the cable is locked to %s by its "
+		       "other end, %s asked; use the plug%s PCM to convert", lp->keys.cfg.subdevice,
+		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
+		return err;
+	}
 	if (err < 0) {
 		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->keys.cfg.subdevice,
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
-	notify = is_playback(lp) && atomic_load(&c->notify);
-	if (atomic_load(&c->locked) && peer_alive(lp) && !lock_matches(lp) && !notify) {
-		char have[64], want[64];
-
-		format_lock_desc(have, sizeof(have), atomic_load(&c->format),
-				 atomic_load(&c->rate), atomic_load(&c->channels));
-		format_lock_desc(want, sizeof(want), io->format, io->rate, io->channels);
-		shm_seg_admin_unlock(&lp->seg);
-		SNDERR("loopback subdevice %u device %u %s: the cable is locked to %s by its "
-		       "other end, %s asked; use the plug%s PCM to convert", lp->keys.cfg.subdevice,
-		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
-		return -EINVAL;
-	}
-	if (!atomic_load(&c->locked) || !peer_alive(lp) || (notify && !lock_matches(lp))) {
-		/*
-		 * First to configure, alone, or a notify-mode playback: the cable
-		 * takes our parameters.  Only then may the grid restart: nobody
-		 * else can be running on it with other parameters.
-		 */
-		bool regrid = !atomic_load(&c->locked) || !peer_alive(lp) ||
-			      atomic_load(&c->rate) != io->rate;
-
-		atomic_store(&c->format, (unsigned int)io->format);
-		atomic_store(&c->rate, io->rate);
-		atomic_store(&c->channels, io->channels);
-		atomic_store(&c->access, noninterleaved);
-		if (regrid) {
-			/*
-			 * Ticks restart: a timeline on the old grid would map new
-			 * ticks onto old audio.  Any playback that wrote it is
-			 * gone (or is us, or is relocking in notify mode).
-			 */
-			static const struct shm_timeline empty;
-
-			shm_grid_reset(c, shm_now_ns());
-			shm_timeline_store(c, &empty);
-			if (is_playback(lp))
-				memset(&lp->tl, 0, sizeof(lp->tl));
-		}
-		atomic_store(&c->locked, 1);
-		atomic_fetch_add(&c->lock_gen, 1);
-	}
-	lp->lock_gen = atomic_load(&c->lock_gen);
-	shm_seg_admin_unlock(&lp->seg);
-
-	/* The grid may have restarted under the lock: accept it afresh. */
-	lp->grid = (struct shm_grid){ .rate = io->rate, .shift = SHM_SHIFT_NOMINAL,
-				      .base_ns = shm_now_ns() };
-	lp->last_tick = 0;
-	lp->grid_fresh = true;
+	/* A restarted grid has no timeline: ours on the old one is void. */
+	if (res.regridded && is_playback(lp))
+		memset(&lp->pos.tl, 0, sizeof(lp->pos.tl));
+	lp->lock_gen = res.gen;
+	lp->pos.playback = is_playback(lp);
+	lp->pos.rw_access = io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
+			    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED;
+	lp->pos.buffer_frames = io->buffer_size;
+	lc_grid_fresh(&lp->pos, io->rate, shm_now_ns());
 	tick_now(lp);
-	atomic_store(&c->end[lp->role].period_frames, (uint32_t)io->period_size);
-	atomic_store(&c->end[lp->role].buffer_frames, (uint32_t)io->buffer_size);
-	if (is_playback(lp)) {
-		atomic_store(&c->slave_format, (unsigned int)io->format);
-		atomic_store(&c->slave_rate, io->rate);
-		atomic_store(&c->slave_channels, io->channels);
-		atomic_store(&c->slave_access, noninterleaved);
-		atomic_fetch_add(&c->ctl_seq, 1);
-	}
+	shm_end_set_sizes(&lp->seg, lp->cable, lp->role, (uint32_t)io->period_size,
+			  (uint32_t)io->buffer_size);
 	publish_state(lp, SND_PCM_STATE_SETUP);
 	return 0;
 }
@@ -751,23 +564,16 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 static int loop_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
 {
 	struct loop *lp = io->private_data;
+	snd_pcm_uframes_t avail_min, stop_threshold, boundary;
 
 	/* Read from params: pcm->boundary etc. are updated only after us. */
-	snd_pcm_sw_params_get_avail_min(params, &lp->avail_min);
-	snd_pcm_sw_params_get_stop_threshold(params, &lp->stop_threshold);
-	snd_pcm_sw_params_get_boundary(params, &lp->boundary);
-	if (!lp->avail_min)
-		lp->avail_min = 1;
-	if (!lp->boundary)
-		lp->boundary = io->buffer_size;
+	snd_pcm_sw_params_get_avail_min(params, &avail_min);
+	snd_pcm_sw_params_get_stop_threshold(params, &stop_threshold);
+	snd_pcm_sw_params_get_boundary(params, &boundary);
+	lp->pos.avail_min = avail_min ? avail_min : 1;
+	lp->pos.stop_threshold = stop_threshold;
+	lp->pos.boundary = boundary ? boundary : io->buffer_size;
 	return 0;
-}
-
-/* Free the cable if we were its last end (snd-aloop: free_cable). */
-static void cable_release_if_alone(struct loop *lp)
-{
-	if (!peer_alive(lp))
-		atomic_store(&lp->shared->locked, 0);
 }
 
 static int loop_close(snd_pcm_ioplug_t *io)
@@ -775,15 +581,9 @@ static int loop_close(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 
 	if (lp->seg.hdr) {
-		shm_timeline_close(&lp->tl, tick_now(lp));
+		lc_stop(&lp->pos, tick_now(lp));
 		publish_timeline(lp);
-		if (shm_seg_admin_lock(&lp->seg) == 0) {
-			cable_release_if_alone(lp);
-			atomic_store(&lp->shared->end[lp->role].pid, 0);
-			publish_state(lp, SND_PCM_STATE_OPEN);
-			shm_seg_end_release(&lp->seg, lp->cable, lp->role);
-			shm_seg_admin_unlock(&lp->seg);
-		}
+		shm_end_detach(&lp->seg, lp->cable, lp->role);
 		shm_seg_close(&lp->seg);
 	}
 	if (lp->timer_fd >= 0)
@@ -934,57 +734,28 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *rate,
 		       unsigned int *channels)
 {
-	struct shm_cable *c = lp->shared;
+	struct shm_attach at;
 	char have[64];
 	int err;
 
-	err = shm_seg_admin_lock(&lp->seg);
+	err = shm_end_attach(&lp->seg, lp->cable, lp->role, (uint32_t)getpid(), &at);
+	if (err == -EBUSY) {
+		SNDERR("loopback card %s subdevice %u device %u %s is busy (in use by pid %u)",
+		       lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
+		       at.holder_pid);
+		return err;
+	}
+	if (err == -ESTALE)
+		return err;	/* gc removed the file between our open and our claim */
 	if (err < 0) {
-		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->keys.cfg.subdevice,
+		SNDERR("loopback subdevice %u: cannot lock %s: %s", lp->keys.cfg.subdevice,
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
-	err = shm_seg_end_claim(&lp->seg, lp->cable, lp->role);
-	if (err < 0) {
-		unsigned int pid = atomic_load(&c->end[lp->role].pid);
-
-		shm_seg_admin_unlock(&lp->seg);
-		if (err == -EBUSY)
-			SNDERR("loopback card %s subdevice %u device %u %s is busy (in use by "
-			       "pid %u)", lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
-			       pid);
-		else
-			SNDERR("loopback subdevice %u: cannot lock %s: %s", lp->keys.cfg.subdevice,
-			       lp->seg.path, snd_strerror(err));
-		return err;
-	}
-	if (!shm_seg_linked(&lp->seg)) {
-		/* gc removed the file between our open and our claim: reopen. */
-		shm_seg_end_release(&lp->seg, lp->cable, lp->role);
-		shm_seg_admin_unlock(&lp->seg);
-		return -ESTALE;
-	}
-	atomic_store(&c->end[lp->role].pid, (uint32_t)getpid());
-	atomic_store(&c->end[lp->role].frames, 0);
-	atomic_store(&c->end[lp->role].xruns, 0);
-	publish_state(lp, SND_PCM_STATE_OPEN);
-	if (!peer_alive(lp))
-		atomic_store(&c->locked, 0);	/* free, or left by a dead end */
-	if (is_playback(lp)) {
-		/* A dead predecessor's timeline must not keep "playing". */
-		lp->write_end = shm_ring_written(c);
-		shm_timeline_store(c, &lp->tl);
-	}
-	*format = SND_PCM_FORMAT_UNKNOWN;
-	*rate = *channels = 0;
-	/* Notify mode frees the playback (the 2026 snd-aloop fix); a capture
-	 * is always pinned. */
-	if (atomic_load(&c->locked) && !(is_playback(lp) && atomic_load(&c->notify))) {
-		*format = (snd_pcm_format_t)atomic_load(&c->format);
-		*rate = atomic_load(&c->rate);
-		*channels = atomic_load(&c->channels);
-	}
-	shm_seg_admin_unlock(&lp->seg);
+	lp->write_end = at.write_end;
+	*format = at.pinned ? (snd_pcm_format_t)at.lock.format : SND_PCM_FORMAT_UNKNOWN;
+	*rate = at.pinned ? at.lock.rate : 0;
+	*channels = at.pinned ? at.lock.channels : 0;
 
 	/* The peer may have set nonsense: only constrain to values we offer. */
 	if (*format != SND_PCM_FORMAT_UNKNOWN && (*rate < LOOP_RATE_MIN ||
@@ -1029,6 +800,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	struct loop *lp;
 	snd_pcm_format_t format;
 	unsigned int rate, channels;
+	bool attached = false;
 	char why[768];
 	int err;
 
@@ -1051,8 +823,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	for (int tries = 0; ; tries++) {
 		err = shm_seg_open(&lp->seg, &lp->keys.cfg, why, sizeof(why));
 		if (err < 0) {
-			SNDERR("loopback card %s subdevice %u: %s", lp->keys.card, lp->keys.cfg.subdevice,
-			       why);
+			SNDERR("loopback card %s subdevice %u: %s%s", lp->keys.card,
+			       lp->keys.cfg.subdevice, why, loop_seg_advice(lp->seg.fault));
 			goto fail;
 		}
 		lp->shared = shm_seg_cable(&lp->seg, lp->cable);
@@ -1069,6 +841,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	}
 	if (err < 0)
 		goto fail;
+	attached = true;
 	lp->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (lp->timer_fd < 0) {
 		err = -errno;
@@ -1090,11 +863,11 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	 * 1795635478196 ms long)").  Clients may still ask for monotonic stamps.
 	 */
 	lp->io.flags = SND_PCM_IOPLUG_FLAG_BOUNDARY_WA;
-	lp->boundary = 1;
+	lp->pos.boundary = 1;
 	err = snd_pcm_ioplug_create(&lp->io, name, stream, mode);
 	if (err < 0)
 		goto fail;
-	/* create() does not copy the open mode (ioplug.md §1). */
+	/* snd_pcm_ioplug_create() does not copy the open mode (alsa-lib 1.2.8). */
 	lp->io.nonblock = !!(mode & SND_PCM_NONBLOCK);
 	err = loop_constrain(lp, format, rate, channels);
 	if (err < 0) {
@@ -1105,9 +878,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	return 0;
 
 fail:
-	if (lp->seg.hdr && lp->shared && atomic_load(&lp->shared->end[lp->role].pid) ==
-	    (uint32_t)getpid())
-		atomic_store(&lp->shared->end[lp->role].pid, 0);
+	if (attached)
+		shm_end_detach(&lp->seg, lp->cable, lp->role);
 	shm_seg_close(&lp->seg);
 	if (lp->timer_fd >= 0)
 		close(lp->timer_fd);

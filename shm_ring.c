@@ -9,6 +9,11 @@
  * of our segments.  A segment we do not recognise is never overwritten:
  * "loses nothing".
  *
+ * Pages.  Every page of the segment is reserved (fallocate) before it is
+ * mapped, by its creator and again by every later opener: a tmpfs that
+ * fills up (Docker's 64 MiB /dev/shm next to a browser) must fail the open
+ * with ENOSPC, never raise SIGBUS in the middle of the host's audio.
+ *
  * Locks are OFD locks (F_OFD_SETLK) on single bytes of the segment file:
  * byte 0 serialises attach/lock/detach, bytes 1..4 mark the four ends.  The
  * kernel drops them when the owning open file description goes away, so an
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,9 +59,11 @@ bool shm_card_valid(const char *card)
 	return true;
 }
 
-int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice)
+int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
+		 unsigned int subdevice)
 {
-	int n = snprintf(buf, len, "alsa-loopback-%s.%u", card, subdevice);
+	int n = snprintf(buf, len, "%s/" SHM_SEG_PREFIX "%s.%u", dir ? dir : SHM_DEFAULT_DIR,
+			 card, subdevice);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -166,61 +174,55 @@ static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 
 		atomic_store(&cab->rate_shift, SHM_SHIFT_NOMINAL);
 		atomic_store(&cab->grid_base_ns, now);
-		atomic_store(&cab->slave_format, 2);	/* S16_LE, as snd-aloop */
-		atomic_store(&cab->slave_rate, 48000);
-		atomic_store(&cab->slave_channels, 2);
 	}
 	/* Release: whoever sees the magic sees an initialised header. */
 	atomic_store_explicit(&h->magic, SHM_RING_MAGIC, memory_order_release);
 }
 
-static int open_file(const struct shm_seg_config *cfg, const char *name, char *path,
-		     size_t path_len, bool create)
+static int open_file(const struct shm_seg_config *cfg, const char *path, bool create)
 {
 	/* O_NONBLOCK: a FIFO planted at the name must not block the open. */
 	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0);
 
-	if (!cfg->dir) {
-		snprintf(path, path_len, "/dev/shm/%s", name);
-		char shm_name[300];
-
-		snprintf(shm_name, sizeof(shm_name), "/%s", name);
-		return shm_open(shm_name, flags, cfg->mode);
-	}
-	snprintf(path, path_len, "%s/%s", cfg->dir, name);
+	if (!cfg->dir)
+		return shm_open(path + strlen(SHM_DEFAULT_DIR), flags, cfg->mode);
 	/* O_NOFOLLOW: a symlink planted in a shared directory is refused. */
 	return open(path, flags, cfg->mode);
 }
 
-static int explain_open_error(int err, const struct shm_seg_config *cfg, const char *path,
+static int explain_open_error(struct shm_seg *seg, int err, const struct shm_seg_config *cfg,
 			      char *why, size_t why_len)
 {
+	const char *path = seg->path;
 	struct stat st;
 
+	seg->fault = SHM_FAULT_OTHER;
 	if (err == EACCES || err == EPERM) {
-		if (stat(path, &st) == 0)
-			snprintf(why, why_len,
-				 "permission denied on %s (owner uid %u, group %u, mode %04o): "
-				 "set the 'perm' and 'group' keys on every end so the segment "
-				 "is shared, or remove it", path, (unsigned)st.st_uid,
-				 (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
-		else
-			snprintf(why, why_len, "permission denied creating %s: check the "
-				 "directory's permissions or set the 'dir' key", path);
+		if (stat(path, &st) == 0) {
+			seg->fault = SHM_FAULT_PERM_SEG;
+			snprintf(why, why_len, "permission denied on %s (owner uid %u, group %u, "
+				 "mode %04o)", path, (unsigned)st.st_uid, (unsigned)st.st_gid,
+				 (unsigned)(st.st_mode & 07777));
+		} else {
+			seg->fault = SHM_FAULT_PERM_DIR;
+			snprintf(why, why_len, "permission denied creating %s", path);
+		}
 		return -EACCES;
 	}
 	if (err == ELOOP) {
+		seg->fault = SHM_FAULT_NOT_OURS;
 		snprintf(why, why_len, "%s is a symbolic link; refused", path);
 		return -ELOOP;
 	}
 	if (err == EISDIR || (err == EINVAL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
 		/* glibc's shm_open() reports EISDIR as EINVAL. */
-		snprintf(why, why_len, "%s is a directory, not a segment; remove it or choose "
-			 "another 'card' key", path);
+		seg->fault = SHM_FAULT_NOT_OURS;
+		snprintf(why, why_len, "%s is a directory, not a segment", path);
 		return -EISDIR;
 	}
 	if (err == ENOENT && cfg->dir) {
-		snprintf(why, why_len, "directory %s does not exist (key 'dir')", cfg->dir);
+		seg->fault = SHM_FAULT_NO_DIR;
+		snprintf(why, why_len, "directory %s does not exist", cfg->dir);
 		return -ENOENT;
 	}
 	snprintf(why, why_len, "cannot open %s: %s", path, strerror(err));
@@ -237,13 +239,15 @@ static int map_seg(struct shm_seg *seg, char *why, size_t why_len)
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
+		seg->fault = SHM_FAULT_NOT_OURS;
 		snprintf(why, why_len, "%s is not a regular file", seg->path);
 		return -EPROTO;
 	}
 	/* Map exactly what is there, however big the header claims to be. */
 	if ((uint64_t)st.st_size != SHM_SEGMENT_BYTES) {
+		seg->fault = SHM_FAULT_NOT_OURS;
 		snprintf(why, why_len, "%s has the wrong size (%lld bytes, expected %u): "
-			 "not one of ours or from another version; remove it",
+			 "not one of ours or from another version",
 			 seg->path, (long long)st.st_size, SHM_SEGMENT_BYTES);
 		return -EPROTO;
 	}
@@ -262,21 +266,74 @@ static int check_seg(struct shm_seg *seg, char *why, size_t why_len)
 	char inner[256];
 	int err = shm_header_check(seg->hdr, seg->map_bytes, inner, sizeof(inner));
 
-	if (err < 0)
-		snprintf(why, why_len, "%s %s; remove it or choose another 'card' key",
-			 seg->path, inner);
+	if (err < 0) {
+		seg->fault = SHM_FAULT_NOT_OURS;
+		snprintf(why, why_len, "%s %s", seg->path, inner);
+	}
 	return err;
+}
+
+/*
+ * Reserve every page of the segment so that touching the mapping can never
+ * raise SIGBUS.  fallocate(mode 0) only allocates holes: it never changes a
+ * byte a peer wrote, so it is safe on a live segment too.  glibc's
+ * posix_fallocate() is not: where the filesystem lacks fallocate it
+ * "allocates" by writing zero bytes, which would race with a live writer.
+ * Without fallocate a new segment is zero-filled by hand (we hold the admin
+ * lock, nobody else can see it yet); an existing one is left as it is.
+ */
+static int reserve_pages(struct shm_seg *seg, bool fresh, char *why, size_t why_len)
+{
+	static const uint8_t zeros[4096];
+	struct statvfs vfs;
+	char dir[sizeof(seg->path)];
+	char *slash;
+	int err;
+
+	/* KEEP_SIZE on an existing file: a foreign file is never grown. */
+	if (fallocate(seg->fd, fresh ? 0 : FALLOC_FL_KEEP_SIZE, 0, SHM_SEGMENT_BYTES) == 0)
+		return 0;
+	err = errno;
+	if ((err == EOPNOTSUPP || err == ENOSYS) && fresh) {
+		for (off_t off = 0; off < (off_t)SHM_SEGMENT_BYTES; off += sizeof(zeros)) {
+			if (pwrite(seg->fd, zeros, sizeof(zeros), off) != (ssize_t)sizeof(zeros)) {
+				err = errno ? errno : ENOSPC;
+				goto fail;
+			}
+		}
+		return 0;
+	}
+	if (err == EOPNOTSUPP || err == ENOSYS)
+		return 0;
+fail:
+	snprintf(dir, sizeof(dir), "%s", seg->path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (err == ENOSPC || err == EDQUOT) {
+		unsigned long long free_kib = 0;
+
+		if (statvfs(dir, &vfs) == 0)
+			free_kib = (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024;
+		seg->fault = SHM_FAULT_NO_SPACE;
+		snprintf(why, why_len, "no space left in %s for %s: a segment needs %u KiB, "
+			 "%llu KiB are free", dir, seg->path, SHM_SEGMENT_BYTES / 1024, free_kib);
+		return -ENOSPC;
+	}
+	snprintf(why, why_len, "%s: cannot reserve the segment's pages: %s", seg->path,
+		 strerror(err));
+	return -err;
 }
 
 int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
 		 size_t why_len)
 {
-	char name[128];
 	struct stat st;
 	int err;
 
 	memset(seg, 0, sizeof(*seg));
 	seg->fd = -1;
+	seg->fault = SHM_FAULT_NAME;
 	if (!shm_card_valid(cfg->card)) {
 		snprintf(why, why_len, "card key '%s' must be 1-%u characters of "
 			 "A-Z a-z 0-9 _ -", cfg->card ? cfg->card : "", SHM_CARD_MAX - 1);
@@ -287,14 +344,15 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 			 cfg->subdevice, SHM_SUBDEVICE_MAX);
 		return -EINVAL;
 	}
-	err = shm_seg_name(name, sizeof(name), cfg->card, cfg->subdevice);
+	err = shm_seg_path(seg->path, sizeof(seg->path), cfg->dir, cfg->card, cfg->subdevice);
 	if (err < 0) {
-		snprintf(why, why_len, "segment name too long");
+		snprintf(why, why_len, "segment path too long");
 		return err;
 	}
-	seg->fd = open_file(cfg, name, seg->path, sizeof(seg->path), true);
+	seg->fault = SHM_FAULT_OTHER;
+	seg->fd = open_file(cfg, seg->path, true);
 	if (seg->fd < 0)
-		return explain_open_error(errno, cfg, seg->path, why, why_len);
+		return explain_open_error(seg, errno, cfg, why, why_len);
 
 	err = shm_seg_admin_lock(seg);
 	if (err < 0) {
@@ -305,8 +363,8 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 	if (fstat(seg->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		/* Checked before anything touches it: a FIFO or device stays as it is. */
 		err = -EPROTO;
-		snprintf(why, why_len, "%s is not a regular file; remove it or choose another "
-			 "'card' key", seg->path);
+		seg->fault = SHM_FAULT_NOT_OURS;
+		snprintf(why, why_len, "%s is not a regular file", seg->path);
 		goto fail_locked;
 	}
 	if (st.st_size == 0) {
@@ -328,17 +386,32 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 				 strerror(errno));
 			goto fail_locked;
 		}
+		err = reserve_pages(seg, true, why, why_len);
+		if (err < 0) {
+			/* Give the room back; size 0 reads as "new" to the next opener. */
+			if (ftruncate(seg->fd, 0) == 0 && shm_seg_linked(seg))
+				unlink(seg->path);
+			goto fail_locked;
+		}
 		err = map_seg(seg, why, why_len);
 		if (!err)
 			header_init(seg->hdr, cfg);
 	} else {
-		err = map_seg(seg, why, why_len);
+		/*
+		 * Created by an older build, or its creator died mid-way: its
+		 * pages may be holes.  Only a file of our size is touched.
+		 */
+		err = (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
+		      reserve_pages(seg, false, why, why_len) : 0;
+		if (!err)
+			err = map_seg(seg, why, why_len);
 		if (!err)
 			err = check_seg(seg, why, why_len);
 	}
 	if (err < 0)
 		goto fail_locked;
 	shm_seg_admin_unlock(seg);
+	seg->fault = SHM_FAULT_NONE;
 	return 0;
 
 fail_locked:
@@ -357,8 +430,12 @@ int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t
 		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	int err = map_seg(seg, why, why_len);
+	struct stat st;
+	int err = fstat(seg->fd, &st) == 0 && (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
+		  reserve_pages(seg, false, why, why_len) : 0;
 
+	if (!err)
+		err = map_seg(seg, why, why_len);
 	if (!err)
 		err = check_seg(seg, why, why_len);
 	if (err < 0)
@@ -558,4 +635,274 @@ bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *ti
 	}
 	*run = next_begin > pos ? next_begin - pos : 1;
 	return false;
+}
+
+/* ---- parameter lock, ends and controls ----------------------------------- */
+
+static struct shm_end *seg_end(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	return &shm_seg_cable(seg, cable)->end[role % SHM_ROLES];
+}
+
+bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	return shm_seg_end_held(seg, cable, role ^ 1u);
+}
+
+static void lock_load(struct shm_cable *c, struct shm_params *p)
+{
+	p->format = atomic_load(&c->format);
+	p->rate = atomic_load(&c->rate);
+	p->channels = atomic_load(&c->channels);
+	p->access = atomic_load(&c->access);
+}
+
+static void bump(_Atomic uint32_t *counter)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_release);
+}
+
+int shm_end_attach(struct shm_seg *seg, unsigned int cable, unsigned int role, uint32_t pid,
+		   struct shm_attach *at)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	struct shm_end *e = seg_end(seg, cable, role);
+	int err;
+
+	memset(at, 0, sizeof(*at));
+	err = shm_seg_admin_lock(seg);
+	if (err < 0)
+		return err;
+	err = shm_seg_end_claim(seg, cable, role);
+	if (err < 0) {
+		at->holder_pid = atomic_load(&e->pid);
+		goto out;
+	}
+	if (!shm_seg_linked(seg)) {
+		shm_seg_end_release(seg, cable, role);
+		err = -ESTALE;
+		goto out;
+	}
+	atomic_store(&e->pid, pid);
+	atomic_store(&e->frames, 0);
+	atomic_store(&e->xruns, 0);
+	atomic_store(&e->state, 0);
+	if (!shm_end_peer_alive(seg, cable, role))
+		atomic_store(&c->locked, 0);	/* free, or left by a dead end */
+	if (role == SHM_ROLE_PLAY) {
+		static const struct shm_timeline empty;
+
+		/* A dead predecessor's timeline must not keep "playing". */
+		at->write_end = shm_ring_written(c);
+		shm_timeline_store(c, &empty);
+	}
+	/* Notify mode frees the playback; a capture is always pinned. */
+	at->pinned = atomic_load(&c->locked) &&
+		     !(role == SHM_ROLE_PLAY && atomic_load(&c->notify));
+	if (at->pinned)
+		lock_load(c, &at->lock);
+out:
+	shm_seg_admin_unlock(seg);
+	return err;
+}
+
+void shm_end_detach(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	struct shm_end *e = seg_end(seg, cable, role);
+
+	if (shm_seg_admin_lock(seg) < 0)
+		return;		/* closing the fd drops our claim all the same */
+	/* snd-aloop's free_cable(): the last end out frees the lock. */
+	if (!shm_end_peer_alive(seg, cable, role))
+		atomic_store(&shm_seg_cable(seg, cable)->locked, 0);
+	atomic_store(&e->pid, 0);
+	atomic_store(&e->state, 0);
+	if (role == SHM_ROLE_PLAY)
+		shm_end_set_state(seg, cable, role, 0, false);
+	shm_seg_end_release(seg, cable, role);
+	shm_seg_admin_unlock(seg);
+}
+
+int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	struct shm_params held;
+	bool locked, alone, notify, take;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = shm_seg_admin_lock(seg);
+	if (err < 0)
+		return err;
+	locked = atomic_load(&c->locked);
+	lock_load(c, &held);
+	alone = !shm_end_peer_alive(seg, cable, role);
+	notify = role == SHM_ROLE_PLAY && atomic_load(&c->notify);
+	take = !locked || alone || (notify && !shm_params_match(&held, want));
+	if (!take && !shm_params_match(&held, want)) {
+		res->held = held;
+		shm_seg_admin_unlock(seg);
+		return -EINVAL;
+	}
+	if (take) {
+		/*
+		 * Only now may the grid restart: nobody else can be running on
+		 * it with other parameters.  Any playback whose timeline was on
+		 * the old grid is gone, or is us, or is relocking in notify mode.
+		 */
+		res->regridded = !locked || alone || held.rate != want->rate;
+		atomic_store(&c->format, want->format);
+		atomic_store(&c->rate, want->rate);
+		atomic_store(&c->channels, want->channels);
+		atomic_store(&c->access, want->access);
+		if (res->regridded) {
+			static const struct shm_timeline empty;
+
+			shm_grid_reset(c, now_ns);
+			shm_timeline_store(c, &empty);
+		}
+		atomic_store(&c->locked, 1);
+		bump(&c->lock_gen);
+	}
+	res->gen = atomic_load(&c->lock_gen);
+	if (role == SHM_ROLE_PLAY) {
+		atomic_store(&c->slave_format, want->format);
+		atomic_store(&c->slave_rate, want->rate);
+		atomic_store(&c->slave_channels, want->channels);
+		atomic_store(&c->slave_access, want->access);
+		bump(&c->ctl_seq);
+	}
+	shm_seg_admin_unlock(seg);
+	return 0;
+}
+
+bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params *lock)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	lock_load(c, lock);
+	return atomic_load(&c->locked) != 0;
+}
+
+bool shm_cable_relocked(struct shm_seg *seg, unsigned int cable, uint32_t gen,
+			const struct shm_params *mine)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	struct shm_params now;
+
+	if (atomic_load_explicit(&c->lock_gen, memory_order_acquire) == gen)
+		return false;
+	lock_load(c, &now);
+	return !shm_params_match(&now, mine);
+}
+
+void shm_end_set_state(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		       uint32_t state, bool active)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	atomic_store_explicit(&seg_end(seg, cable, role)->state, state, memory_order_relaxed);
+	/* "PCM Slave Active": the playback runs and is not paused; ctl events. */
+	if (role == SHM_ROLE_PLAY && atomic_exchange(&c->slave_active, active) != active)
+		bump(&c->ctl_seq);
+}
+
+void shm_end_set_sizes(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		       uint32_t period_frames, uint32_t buffer_frames)
+{
+	struct shm_end *e = seg_end(seg, cable, role);
+
+	atomic_store(&e->period_frames, period_frames);
+	atomic_store(&e->buffer_frames, buffer_frames);
+}
+
+void shm_end_add_frames(struct shm_seg *seg, unsigned int cable, unsigned int role,
+			uint64_t frames)
+{
+	atomic_fetch_add_explicit(&seg_end(seg, cable, role)->frames, frames,
+				  memory_order_relaxed);
+}
+
+void shm_end_add_xrun(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	atomic_fetch_add_explicit(&seg_end(seg, cable, role)->xruns, 1, memory_order_relaxed);
+}
+
+void shm_end_info(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		  struct shm_end_info *info)
+{
+	struct shm_end *e = seg_end(seg, cable, role);
+
+	info->attached = shm_seg_end_held(seg, cable, role);
+	info->pid = atomic_load(&e->pid);
+	info->state = atomic_load(&e->state);
+	info->period_frames = atomic_load(&e->period_frames);
+	info->buffer_frames = atomic_load(&e->buffer_frames);
+	info->frames = atomic_load(&e->frames);
+	info->xruns = atomic_load(&e->xruns);
+}
+
+static uint32_t clamp_shift(uint32_t shift)
+{
+	return shift < SHM_SHIFT_MIN ? SHM_SHIFT_MIN : shift > SHM_SHIFT_MAX ? SHM_SHIFT_MAX : shift;
+}
+
+void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_controls *ctl)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	ctl->seq = atomic_load_explicit(&c->ctl_seq, memory_order_acquire);
+	ctl->rate_shift = clamp_shift(atomic_load(&c->rate_shift));
+	ctl->notify = atomic_load(&c->notify) != 0;
+	/* The flag stays set if that playback was killed mid-stream. */
+	ctl->active = atomic_load(&c->slave_active) &&
+		      shm_seg_end_held(seg, cable, SHM_ROLE_PLAY);
+	ctl->slave.format = atomic_load(&c->slave_format);
+	ctl->slave.rate = atomic_load(&c->slave_rate);
+	ctl->slave.channels = atomic_load(&c->slave_channels);
+	ctl->slave.access = atomic_load(&c->slave_access) != 0;
+}
+
+uint32_t shm_controls_seq(struct shm_seg *seg, unsigned int cable)
+{
+	return atomic_load_explicit(&shm_seg_cable(seg, cable)->ctl_seq, memory_order_acquire);
+}
+
+int shm_controls_set_notify(struct shm_seg *seg, unsigned int cable, bool notify)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	int err = shm_seg_admin_lock(seg);
+
+	if (err < 0)
+		return err;
+	err = atomic_exchange(&c->notify, notify) != notify;
+	if (err)
+		bump(&c->ctl_seq);
+	shm_seg_admin_unlock(seg);
+	return err;
+}
+
+int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shift,
+			   uint64_t now_ns)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	uint32_t rate;
+	int err = shm_seg_admin_lock(seg);
+
+	if (err < 0)
+		return err;
+	shift = clamp_shift(shift);
+	err = atomic_load(&c->rate_shift) != shift;
+	if (err) {
+		/* The locked rate (nobody runs on the grid if it is unlocked). */
+		rate = atomic_load(&c->rate);
+		if (rate < LOOP_RATE_MIN || rate > LOOP_RATE_MAX)
+			rate = LOOP_SLAVE_RATE_DEFAULT;
+		/* Rebases the grid at now: positions never jump. */
+		shm_grid_set_shift(c, rate, shift, now_ns);
+		bump(&c->ctl_seq);
+	}
+	shm_seg_admin_unlock(seg);
+	return err;
 }

@@ -39,6 +39,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "loop_limits.h"
+
 /* "ALOOPSHM" read as a little-endian u64; checked before anything else. */
 #define SHM_RING_MAGIC		UINT64_C(0x4d4853504f4f4c41)
 /* Bump on any change of the layout below. */
@@ -55,12 +57,14 @@
 #define SHM_RING_BYTES		(1u << 20)	/* per cable */
 #define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
 
-#define SHM_SUBDEVICE_MAX	4095u
-#define SHM_CARD_MAX		32u	/* bytes, with the NUL */
+#define SHM_SUBDEVICE_MAX	LOOP_SUBDEVICE_MAX
+#define SHM_CARD_MAX		LOOP_CARD_MAX
+#define SHM_SHIFT_MIN		LOOP_SHIFT_MIN
+#define SHM_SHIFT_NOMINAL	LOOP_SHIFT_NOMINAL
+#define SHM_SHIFT_MAX		LOOP_SHIFT_MAX
 
-#define SHM_SHIFT_MIN		80000u
-#define SHM_SHIFT_NOMINAL	100000u
-#define SHM_SHIFT_MAX		120000u
+#define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
+#define SHM_DEFAULT_DIR		"/dev/shm"		/* where shm_open() puts it */
 
 /* Bytes in the segment: file offsets used for the OFD locks. */
 #define SHM_LOCK_ADMIN		0
@@ -118,7 +122,7 @@ struct shm_cable {
 	_Atomic uint64_t write_claim;
 	_Atomic uint64_t write_end;
 
-	/* snd-aloop's controls (see ctl plugin). */
+	/* snd-aloop's controls (see ctl plugin); slave_* are 0 until a playback sets them. */
 	_Atomic uint32_t notify;
 	_Atomic uint32_t slave_active;
 	_Atomic uint32_t slave_format;
@@ -153,21 +157,39 @@ struct shm_seg_config {
 	long gid;		/* group of a new segment, -1 to leave it */
 };
 
+/*
+ * What kind of trouble an open met, so that each program can say what to
+ * do about it in its own terms (the plugins name their config keys).
+ */
+enum shm_fault {
+	SHM_FAULT_NONE,
+	SHM_FAULT_OTHER,
+	SHM_FAULT_NAME,		/* card key or subdevice out of range */
+	SHM_FAULT_PERM_SEG,	/* the segment exists and is not ours to open */
+	SHM_FAULT_PERM_DIR,	/* we may not create it in the directory */
+	SHM_FAULT_NO_DIR,	/* the configured directory does not exist */
+	SHM_FAULT_NOT_OURS,	/* something else sits at the name: kept as is */
+	SHM_FAULT_NO_SPACE,	/* the filesystem cannot hold the segment */
+};
+
 /* An open, validated, mapped segment. */
 struct shm_seg {
 	int fd;
 	struct shm_header *hdr;
 	size_t map_bytes;
+	enum shm_fault fault;	/* why the last open failed */
 	char path[512];		/* for messages */
 };
 
-int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice);
+/* The segment's file: dir (NULL: SHM_DEFAULT_DIR) "/alsa-loopback-<card>.<N>". */
+int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
+		 unsigned int subdevice);
 bool shm_card_valid(const char *card);
 
 /*
  * Open (creating if needed) and validate a segment.  On error returns a
- * negative errno and writes a sentence into why[] that says what was wrong
- * and what to do about it.
+ * negative errno, sets seg->fault and writes into why[] a sentence that
+ * says what was wrong (the caller adds what to do about it).
  */
 int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg,
 		 char *why, size_t why_len);
@@ -200,6 +222,111 @@ static inline uint8_t *shm_seg_ring(struct shm_seg *seg, unsigned int cable)
 {
 	return (uint8_t *)seg->hdr + SHM_HEADER_BYTES + (size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
 }
+
+/* ---- parameter lock, ends and controls ----------------------------------- */
+
+/*
+ * Every function here takes the end or cable by (seg, cable, role) and is
+ * the only code that reads or writes those fields.  "Admin" marks the ones
+ * that take the segment's admin lock themselves; the others are single
+ * atomic accesses, safe anywhere, including the data path.
+ */
+
+/* A cable's parameters.  format is opaque here (snd_pcm_format_t). */
+struct shm_params {
+	uint32_t format, rate, channels;
+	uint32_t access;	/* 0 interleaved, 1 non-interleaved */
+};
+
+static inline bool shm_params_match(const struct shm_params *a, const struct shm_params *b)
+{
+	return a->format == b->format && a->rate == b->rate && a->channels == b->channels;
+}
+
+/* What shm_end_attach() found. */
+struct shm_attach {
+	uint32_t holder_pid;	/* -EBUSY: who holds the end (0: unknown) */
+	bool pinned;		/* the cable is locked to lock, for us too */
+	struct shm_params lock;
+	uint64_t write_end;	/* playback: ring positions continue after this */
+};
+
+/*
+ * Admin.  Claim the end for the life of the open and say what we must
+ * accept: a capture is pinned to a locked cable, a playback too unless the
+ * cable is in notify mode.  Frees a lock left by a dead peer and withdraws
+ * a dead playback predecessor's timeline.  Returns 0, -EBUSY (holder_pid
+ * set), -ESTALE ("alsa-loopback gc" unlinked the file: reopen and retry) or
+ * the admin lock's error.
+ */
+int shm_end_attach(struct shm_seg *seg, unsigned int cable, unsigned int role, uint32_t pid,
+		   struct shm_attach *at);
+/* Admin (best effort).  Free the cable's lock if we were its last end. */
+void shm_end_detach(struct shm_seg *seg, unsigned int cable, unsigned int role);
+/* Is the other end of our cable attached (by a live process)? */
+bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role);
+
+/* The outcome of shm_cable_lock(). */
+struct shm_lock_result {
+	uint32_t gen;		/* the lock generation we configured against */
+	bool regridded;		/* the clock grid and timeline restarted */
+	struct shm_params held;	/* -EINVAL: what the cable is locked to */
+};
+
+/*
+ * Admin.  The parameter-lock rule, snd-aloop's loopback_check_format() in
+ * one place.  The first end to configure, an end whose peer is gone, and a
+ * playback in notify mode lock the cable to want; everyone else must match
+ * it.  A lock whose rate changes, or that nobody held, restarts the grid at
+ * now_ns (ticks on an old grid would map onto new audio).  Returns 0,
+ * -EINVAL (res->held says what the cable is locked to) or the admin lock's
+ * error.  A playback also publishes want as the Slave controls.
+ */
+int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res);
+/* The cable's lock, if it has one. */
+bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params *lock);
+/*
+ * Capture, in notify mode: has a playback relocked the cable to other
+ * parameters since we configured (gen)?  Cheap enough for the data path.
+ */
+bool shm_cable_relocked(struct shm_seg *seg, unsigned int cable, uint32_t gen,
+			const struct shm_params *mine);
+
+/* Publish an end's state (opaque) and, for a playback, Slave Active. */
+void shm_end_set_state(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		       uint32_t state, bool active);
+void shm_end_set_sizes(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		       uint32_t period_frames, uint32_t buffer_frames);
+void shm_end_add_frames(struct shm_seg *seg, unsigned int cable, unsigned int role,
+			uint64_t frames);
+void shm_end_add_xrun(struct shm_seg *seg, unsigned int cable, unsigned int role);
+
+/* What an end says about itself: for tools, never for control. */
+struct shm_end_info {
+	bool attached;		/* held by a live open (OFD lock) */
+	uint32_t pid, state, period_frames, buffer_frames, xruns;
+	uint64_t frames;
+};
+void shm_end_info(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		  struct shm_end_info *info);
+
+/* snd-aloop's controls of one cable, clamped: never trusted. */
+struct shm_controls {
+	uint32_t rate_shift;	/* SHM_SHIFT_MIN..SHM_SHIFT_MAX */
+	bool notify;
+	bool active;		/* a live playback runs, not paused */
+	struct shm_params slave;	/* the last playback's; 0s: none yet */
+	uint32_t seq;		/* changes with every control change */
+};
+void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_controls *ctl);
+/* Admin.  Returns 1 if the value changed, 0 if not, or the lock's error. */
+int shm_controls_set_notify(struct shm_seg *seg, unsigned int cable, bool notify);
+/* Admin.  Rebases the grid at now_ns: positions never jump.  As above. */
+int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shift,
+			   uint64_t now_ns);
+/* The controls' change counter alone (event polling). */
+uint32_t shm_controls_seq(struct shm_seg *seg, unsigned int cable);
 
 /* ---- ring ---------------------------------------------------------------- */
 
@@ -335,9 +462,12 @@ static inline uint64_t shm_grid_ns(const struct shm_grid *g, uint64_t tick)
 
 /* Read the cable's grid; keeps *g and returns -EAGAIN if it is unreadable. */
 int shm_grid_load(struct shm_cable *c, struct shm_grid *g);
-/* Rebase the grid at now_ns, then switch to shift (rate shift control). */
+/*
+ * Under the admin lock (shm_controls_set_shift, shm_cable_lock use them;
+ * tests and fuzzers call them directly).  Rebase the grid at now_ns, then
+ * switch to shift; restart the grid at now_ns.
+ */
 void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint64_t now_ns);
-/* Restart the grid at now_ns (when the lock is (re)taken). */
 void shm_grid_reset(struct shm_cable *c, uint64_t now_ns);
 
 /* ---- timeline ------------------------------------------------------------ */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reliability runs for alsa-loopback (issue 3); prints a summary table.
+# Reliability runs for alsa-loopback; prints a summary table.
 #
 #   scripts/reliability.sh [--build DIR] [--kills N] [--workers W]
 #                          [--load CABLES SECONDS] [--hostile]

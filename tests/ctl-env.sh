@@ -1,15 +1,7 @@
-# Sourced by the ctl-*.sh tests: env.sh, plus a private ALSA configuration
-# that loads the built control plugin and 51-loopback-ctl.conf (the build
-# directory's asoundrc knows only the PCM plugin and 50-loopback.conf).
+# Sourced by the ctl-*.sh tests: env.sh (whose asoundrc loads both built
+# plugins and both snippets) plus the helpers below.
 . "$top_builddir/tests/env.sh"
 CTL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctl-test.XXXXXX")
-cat > "$CTL_TMP/ctl.conf" <<EOC
-ctl_type.loopback {
-	lib "$top_builddir/.libs/libasound_module_ctl_loopback.so"
-}
-</$top_srcdir/51-loopback-ctl.conf>
-EOC
-export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$CTL_TMP/ctl.conf"
 ctl_cleanup() {
 	loop_cleanup
 	rm -rf "$CTL_TMP"

@@ -22,6 +22,8 @@
 
 #include <alsa/asoundlib.h>
 
+#include "check.h"
+
 /* ---- test bookkeeping ------------------------------------------------------ */
 
 extern char h_card[32];		/* this program's private card key */
@@ -37,24 +39,10 @@ int h_finish(void);
 /* A subdevice no other test of this program has used yet. */
 unsigned int h_subdev(void);
 
-void h_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 void h_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Non-fatal check: reports and goes on. */
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond))						\
-			h_fail(__FILE__, __LINE__, __VA_ARGS__);	\
-	} while (0)
-/* Fatal check: reports and returns from the test function. */
-#define REQUIRE(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			h_fail(__FILE__, __LINE__, __VA_ARGS__);	\
-			return;						\
-		}							\
-	} while (0)
+/* CHECK and REQUIRE (check.h) count against the running test case. */
+#define h_fail check_fail
 
 /* ---- alsa-lib error capture ------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 # C tests that drive both ends of the loopback through alsa-lib
 # (snd_pcm_open_lconf with an in-memory config loading the built plugin).
-PCM_TEST_COMMON = tests/harness.c tests/harness.h
+PCM_TEST_COMMON = tests/harness.c tests/harness.h tests/check.h
 
 check_PROGRAMS += tests/test-pcm-data tests/test-pcm-state
 TESTS += tests/test-pcm-data tests/test-pcm-state
@@ -12,3 +12,11 @@ tests_test_pcm_data_LDADD = $(ALSA_LIBS)
 tests_test_pcm_state_SOURCES = tests/test-pcm-state.c $(PCM_TEST_COMMON)
 tests_test_pcm_state_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 tests_test_pcm_state_LDADD = $(ALSA_LIBS)
+
+# The minimal full-duplex client (read a period, write a period): no xrun,
+# the capture never falls behind.  DUPLEX_PERIODS=2000 for the long form.
+check_PROGRAMS += tests/test-duplex
+TESTS += tests/test-duplex
+tests_test_duplex_SOURCES = tests/test-duplex.c $(PCM_TEST_COMMON)
+tests_test_duplex_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_test_duplex_LDADD = $(ALSA_LIBS)

@@ -1,4 +1,4 @@
-# Reliability and security tests (issue 3): peer death, hostile segments,
+# Reliability and security tests: peer death, hostile segments,
 # permissions, mount namespaces, load, valgrind.  The long runs live in
 # scripts/reliability.sh; the tests below run it in a shortened form.
 REL_LDADD = $(ALSA_LIBS)
@@ -20,9 +20,18 @@ EXTRA_DIST += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
 	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh \
 	tests/rel-valgrind.supp scripts/reliability.sh
 
-# Two ends racing through hw_params (issue 3): never a mixed lock.
+# Two ends racing through hw_params: never a mixed lock.
 check_PROGRAMS += tests/test-race
 TESTS += tests/test-race
 tests_test_race_SOURCES = tests/test-race.c $(PCM_TEST_COMMON)
 tests_test_race_CFLAGS = $(REL_CFLAGS)
 tests_test_race_LDADD = $(REL_LDADD)
+
+# Syscalls per period of blocking aplay/arecord under strace -c.
+TESTS += tests/rel-strace.sh
+EXTRA_DIST += tests/rel-strace.sh
+
+# A full segment directory (tmpfs 'dir' in a mount namespace): a clean
+# error or a working cable, never SIGBUS.
+TESTS += tests/rel-shmfull.sh
+EXTRA_DIST += tests/rel-shmfull.sh

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
+#include "check.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,14 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static atomic_bool failed;
-
-#define FAIL(...)							\
-	do {								\
-		fprintf(stderr, "FAIL: " __VA_ARGS__);			\
-		fputc('\n', stderr);					\
-		atomic_store(&failed, true);				\
-	} while (0)
+/* Any thread may fail; every loop stops once one did. */
+#define FAIL(...)	check_fail(__FILE__, __LINE__, __VA_ARGS__)
+#define failed_yet()	(check_failures() != 0)
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -86,7 +82,7 @@ static void *ring_writer(void *arg)
 		FAIL("writer: out of memory");
 		return NULL;
 	}
-	while (w < t->total && !atomic_load(&failed)) {
+	while (w < t->total && !failed_yet()) {
 		uint32_t n = rnd_chunk(&s, rf);
 
 		if (n > t->total - w)
@@ -96,7 +92,7 @@ static void *ring_writer(void *arg)
 				buf[(size_t)f * fb + j] = pattern(w + f, j);
 		/* Never more than the ring ahead of what the reader finished. */
 		while (w + n > atomic_load_explicit(&t->read_pos, memory_order_acquire) + rf) {
-			if (atomic_load(&failed))
+			if (failed_yet())
 				goto out;
 			t->waits_full++;
 			sched_yield();
@@ -122,7 +118,7 @@ static void *ring_reader(void *arg)
 		FAIL("reader: out of memory");
 		return NULL;
 	}
-	while (r < t->total && !atomic_load(&failed)) {
+	while (r < t->total && !failed_yet()) {
 		uint64_t written = shm_ring_written(t->c), intact;
 		uint32_t n;
 
@@ -164,7 +160,7 @@ static void *ring_reader(void *arg)
 		atomic_store_explicit(&t->read_pos, r, memory_order_release);
 	}
 out:
-	if (r != t->total && !atomic_load(&failed))
+	if (r != t->total && !failed_yet())
 		FAIL("fb %u: reader stopped at %" PRIu64 " of %" PRIu64, fb, r, t->total);
 	free(buf);
 	return NULL;
@@ -187,7 +183,7 @@ static uint64_t run_ring(struct shm_seg *seg, uint32_t fb, uint64_t total, uint6
 	}
 	pthread_join(wt, NULL);
 	pthread_join(rt, NULL);
-	if (shm_ring_written(t.c) != total && !atomic_load(&failed))
+	if (shm_ring_written(t.c) != total && !failed_yet())
 		FAIL("fb %u: published %" PRIu64 " of %" PRIu64, fb, shm_ring_written(t.c), total);
 	printf("ring fb %3u: %" PRIu64 " frames (%.1f ring laps, %" PRIu64
 	       " wrapped reads), %" PRIu64 " full / %" PRIu64 " empty waits\n", fb,
@@ -244,7 +240,7 @@ static void *grid_writer(void *arg)
 	struct seq_test *t = arg;
 
 	writer_start(t);
-	for (uint64_t k = 1; !atomic_load(&failed); k++) {
+	for (uint64_t k = 1; !failed_yet(); k++) {
 		shm_grid_set_shift(t->c, GRID_RATE, shift_of(k), t->base_ns + k * GRID_STEP);
 		atomic_store(&t->written, k);
 		if (writer_may_stop(t, k))
@@ -301,9 +297,9 @@ static void *grid_reader(void *arg)
 			atomic_fetch_add(&t->satisfied, 1);
 		if (grid_check(t, &g, &last) < 0)
 			break;
-	} while (!was_done && !atomic_load(&failed));
+	} while (!was_done && !failed_yet());
 	/* After the writer: the last write, whole. */
-	if (!atomic_load(&failed) && last != atomic_load(&t->written))
+	if (!failed_yet() && last != atomic_load(&t->written))
 		FAIL("grid: last snapshot is write %" PRIu64 " of %" PRIu64, last,
 		     atomic_load(&t->written));
 	atomic_fetch_add(&t->loads, loads);
@@ -330,7 +326,7 @@ static void *tl_writer(void *arg)
 	struct shm_timeline tl;
 
 	writer_start(t);
-	for (uint64_t i = 1; !atomic_load(&failed); i++) {
+	for (uint64_t i = 1; !failed_yet(); i++) {
 		tl_make(&tl, i);
 		shm_timeline_store(t->c, &tl);
 		atomic_store(&t->written, i);
@@ -370,8 +366,8 @@ static void *tl_reader(void *arg)
 			break;
 		}
 		last = tl.count;
-	} while (!was_done && !atomic_load(&failed));
-	if (!atomic_load(&failed) && last != atomic_load(&t->written))
+	} while (!was_done && !failed_yet());
+	if (!failed_yet() && last != atomic_load(&t->written))
 		FAIL("timeline: last snapshot is write %" PRIu64 " of %" PRIu64, last,
 		     atomic_load(&t->written));
 	atomic_fetch_add(&t->loads, loads);
@@ -450,7 +446,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("seed %" PRIu64 " (STRESS_SEED to replay), scale %g\n", seed ? seed : 1, scale);
-	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]) && !atomic_load(&failed); i++) {
+	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]) && !failed_yet(); i++) {
 		/* About 24 MiB through the ring per size, at least 64 laps. */
 		uint64_t total = (uint64_t)(scale * (24u << 20) / fbs[i]);
 		uint64_t laps = (uint64_t)(scale * 64 * shm_ring_frames(fbs[i]));
@@ -459,17 +455,14 @@ int main(int argc, char **argv)
 			total = laps;
 		moved += run_ring(&seg, fbs[i], total, (seed ? seed : 1) + i);
 	}
-	if (!atomic_load(&failed))
+	if (!failed_yet())
 		run_seqlocks(&seg, (uint64_t)(scale * (1 << 20)), (uint64_t)(scale * 20000));
 	shm_seg_close(&seg);
 	snprintf(why, sizeof(why), "%s/alsa-loopback-stress.0", dir);
 	unlink(why);
 	rmdir(dir);
-	printf("%" PRIu64 " frames moved\n", moved);
-	if (atomic_load(&failed)) {
-		printf("stress-ring: FAILED\n");
-		return 1;
-	}
-	printf("stress-ring: ok, every frame intact, every snapshot whole\n");
-	return 0;
+	printf("%" PRIu64 " frames moved%s\n", moved,
+	       failed_yet() ? "" : ", every frame intact, every snapshot whole");
+	CHECK(!failed_yet(), "stress");
+	return check_finish();
 }

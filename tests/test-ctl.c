@@ -25,23 +25,12 @@
 #include <alsa/asoundlib.h>
 
 #include "shm_ring.h"
+#include "check.h"
 
 #define SUB	3
 
 static snd_config_t *cfg;
 static char card[32];
-static int failures;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			failures++;					\
-		}							\
-	} while (0)
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -160,9 +149,8 @@ static long ctl_val(snd_ctl_t *ctl, unsigned int dev, unsigned int sub, const ch
 	int err = ctl_get(ctl, dev, sub, name, &v);
 
 	if (err < 0) {
-		fprintf(stderr, "FAIL: read '%s' dev %u sub %u: %s\n", name, dev, sub,
-			snd_strerror(err));
-		failures++;
+		check_fail(__FILE__, __LINE__, "read '%s' dev %u sub %u: %s", name, dev, sub,
+			   snd_strerror(err));
 	}
 	return v;
 }
@@ -588,7 +576,7 @@ static void test_rate_shift(void)
 	CHECK(snd_pcm_prepare(e.p) == 0 && snd_pcm_prepare(e.c) == 0, "prepare");
 	e.written = (uint64_t)top_up(e.p);
 	CHECK(snd_pcm_start(e.c) == 0 && snd_pcm_start(e.p) == 0, "start");
-	if (failures)
+	if (check_failures())
 		goto out;
 
 	/* Nominal first: the measurement itself is sound. */
@@ -655,7 +643,8 @@ out:
 }
 
 /*
- * Notify (snd-aloop with the 2026 fix): off, a playback is pinned to the
+ * Notify (snd-aloop with "ALSA: aloop: Don't constrain playback params in
+ * notify mode"): off, a playback is pinned to the
  * running capture's parameters; on, it may choose others, the capture is
  * put in DRAINING and the Slave controls report the new values.
  */
@@ -741,10 +730,5 @@ int main(void)
 	test_notify();
 	snd_config_delete(cfg);
 	snd_config_update_free_global();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all ctl checks passed\n");
-	return 0;
+	return check_finish();
 }

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,20 +24,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static unsigned int failures;
-static unsigned int checks;
-
-#define CHECK(cond, ...)							\
-	do {									\
-		checks++;							\
-		if (!(cond)) {							\
-			failures++;						\
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);				\
-			fputc('\n', stderr);					\
-		}								\
-	} while (0)
 
 /* xorshift64*: reproducible from the printed seed. */
 static uint64_t rng_state;
@@ -1153,6 +1140,5 @@ int main(void)
 	rm_all();
 	rmdir(tmpdir);
 	free(ring);
-	printf("%u checks, %u failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_finish();
 }

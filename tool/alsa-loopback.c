@@ -31,7 +31,6 @@
 #include "shm_ring.h"
 #include "alsa-loopback-help.h"
 
-#define SEG_PREFIX	"alsa-loopback-"
 #define STALE_EMPTY_S	10	/* a size-0 segment older than this is dead */
 
 struct opts {
@@ -52,18 +51,17 @@ struct entry {
 
 /* ---- discovery ----------------------------------------------------------- */
 
-/* "alsa-loopback-<card>.<N>" exactly as the plugin names it. */
-static bool parse_name(const char *name, struct entry *e)
+/* "alsa-loopback-<card>.<N>" in dir, exactly as the plugin names it. */
+static bool parse_name(const char *dir, const char *name, struct entry *e)
 {
 	const char *dot, *p;
-	char check[128];
 	unsigned long n;
 	char *end;
 	size_t len;
 
-	if (strncmp(name, SEG_PREFIX, strlen(SEG_PREFIX)))
+	if (strncmp(name, SHM_SEG_PREFIX, strlen(SHM_SEG_PREFIX)))
 		return false;
-	p = name + strlen(SEG_PREFIX);
+	p = name + strlen(SHM_SEG_PREFIX);
 	dot = strrchr(p, '.');
 	if (!dot || dot == p || !dot[1])
 		return false;
@@ -78,7 +76,8 @@ static bool parse_name(const char *name, struct entry *e)
 		return false;
 	e->subdevice = (unsigned int)n;
 	/* Round trip: rejects "007" and other aliases of a real name. */
-	if (shm_seg_name(check, sizeof(check), e->card, e->subdevice) < 0 || strcmp(check, name))
+	if (shm_seg_path(e->path, sizeof(e->path), dir, e->card, e->subdevice) < 0 ||
+	    strcmp(strrchr(e->path, '/') + 1, name))
 		return false;
 	return true;
 }
@@ -95,7 +94,7 @@ static int entry_cmp(const void *a, const void *b)
 
 static const char *seg_dir(const struct opts *o)
 {
-	return o->dir ? o->dir : "/dev/shm";
+	return o->dir ? o->dir : SHM_DEFAULT_DIR;
 }
 
 /* All segment files, sorted by card key and subdevice. */
@@ -111,11 +110,10 @@ static int find_segments(const struct opts *o, struct entry **out, size_t *n_out
 		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (!parse_name(de->d_name, &e))
+		if (!parse_name(o->dir, de->d_name, &e))
 			continue;
 		if (o->card && strcmp(o->card, e.card))
 			continue;
-		snprintf(e.path, sizeof(e.path), "%s/%s", seg_dir(o), de->d_name);
 		if (n == cap) {
 			struct entry *nv;
 
@@ -141,20 +139,13 @@ static int find_segments(const struct opts *o, struct entry **out, size_t *n_out
 
 /* ---- snapshot of a segment ----------------------------------------------- */
 
-struct end_info {
-	bool attached;
-	uint32_t pid, state, period, buffer, xruns;
-	uint64_t frames;
-};
-
 struct cable_info {
 	bool locked;
-	uint32_t format, rate, channels, access;
-	uint32_t shift, notify, active;
-	uint32_t slave_format, slave_rate, slave_channels, slave_access;
+	struct shm_params lock;
+	struct shm_controls ctl;
 	bool has_fill;
 	uint64_t fill;
-	struct end_info end[SHM_ROLES];
+	struct shm_end_info end[SHM_ROLES];
 };
 
 /* Frames written but not yet played, if the playback is running now. */
@@ -175,35 +166,17 @@ static bool playback_fill(struct shm_cable *c, uint32_t rate, uint64_t *fill)
 
 static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable_info *ci)
 {
-	struct shm_cable *c = shm_seg_cable(seg, cable);
-
 	memset(ci, 0, sizeof(*ci));
-	ci->locked = atomic_load(&c->locked) != 0;
-	ci->format = atomic_load(&c->format);
-	ci->rate = atomic_load(&c->rate);
-	ci->channels = atomic_load(&c->channels);
-	ci->access = atomic_load(&c->access);
-	ci->shift = atomic_load(&c->rate_shift);
-	ci->notify = atomic_load(&c->notify);
-	ci->active = atomic_load(&c->slave_active);
-	ci->slave_format = atomic_load(&c->slave_format);
-	ci->slave_rate = atomic_load(&c->slave_rate);
-	ci->slave_channels = atomic_load(&c->slave_channels);
-	ci->slave_access = atomic_load(&c->slave_access);
-	for (unsigned int r = 0; r < SHM_ROLES; r++) {
-		struct end_info *e = &ci->end[r];
-
-		e->attached = shm_seg_end_held(seg, cable, r);
-		e->pid = atomic_load(&c->end[r].pid);
-		e->state = atomic_load(&c->end[r].state);
-		e->period = atomic_load(&c->end[r].period_frames);
-		e->buffer = atomic_load(&c->end[r].buffer_frames);
-		e->frames = atomic_load(&c->end[r].frames);
-		e->xruns = atomic_load(&c->end[r].xruns);
-	}
+	ci->locked = shm_cable_locked(seg, cable, &ci->lock);
+	shm_controls_read(seg, cable, &ci->ctl);
+	if (!ci->ctl.slave.rate)	/* no playback yet: snd-aloop's defaults */
+		ci->ctl.slave = (struct shm_params){ .format = SND_PCM_FORMAT_S16_LE,
+			.rate = LOOP_SLAVE_RATE_DEFAULT, .channels = LOOP_SLAVE_CHANNELS_DEFAULT };
+	for (unsigned int r = 0; r < SHM_ROLES; r++)
+		shm_end_info(seg, cable, r, &ci->end[r]);
 	if (ci->locked && ci->end[SHM_ROLE_PLAY].attached &&
 	    ci->end[SHM_ROLE_PLAY].state == SND_PCM_STATE_RUNNING)
-		ci->has_fill = playback_fill(c, ci->rate, &ci->fill);
+		ci->has_fill = playback_fill(shm_seg_cable(seg, cable), ci->lock.rate, &ci->fill);
 }
 
 static const char *format_name(uint32_t f)
@@ -245,7 +218,7 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_end(FILE *f, const struct end_info *e)
+static void json_end(FILE *f, const struct shm_end_info *e)
 {
 	fprintf(f, "{\"attached\": %s, ", e->attached ? "true" : "false");
 	if (e->attached)
@@ -253,7 +226,7 @@ static void json_end(FILE *f, const struct end_info *e)
 	else
 		fprintf(f, "\"pid\": null, \"state\": null, ");
 	fprintf(f, "\"period_frames\": %u, \"buffer_frames\": %u, \"frames\": %llu, "
-		"\"xruns\": %u}", e->period, e->buffer, (unsigned long long)e->frames, e->xruns);
+		"\"xruns\": %u}", e->period_frames, e->buffer_frames, (unsigned long long)e->frames, e->xruns);
 }
 
 static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
@@ -263,16 +236,16 @@ static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
 		ci->locked ? "true" : "false");
 	if (ci->locked)
 		fprintf(f, "\"format\": \"%s\", \"rate\": %u, \"channels\": %u, \"access\": \"%s\", ",
-			format_name(ci->format), ci->rate, ci->channels,
-			ci->access ? "non-interleaved" : "interleaved");
+			format_name(ci->lock.format), ci->lock.rate, ci->lock.channels,
+			ci->lock.access ? "non-interleaved" : "interleaved");
 	else
 		fprintf(f, "\"format\": null, \"rate\": null, \"channels\": null, "
 			"\"access\": null, ");
 	fprintf(f, "\"rate_shift\": %u, \"notify\": %s, \"slave_active\": %s, "
 		"\"slave_format\": \"%s\", \"slave_rate\": %u, \"slave_channels\": %u, "
-		"\"slave_access\": \"%s\", ", ci->shift, ci->notify ? "true" : "false",
-		ci->active ? "true" : "false", format_name(ci->slave_format), ci->slave_rate,
-		ci->slave_channels, ci->slave_access ? "non-interleaved" : "interleaved");
+		"\"slave_access\": \"%s\", ", ci->ctl.rate_shift, ci->ctl.notify ? "true" : "false",
+		ci->ctl.active ? "true" : "false", format_name(ci->ctl.slave.format), ci->ctl.slave.rate,
+		ci->ctl.slave.channels, ci->ctl.slave.access ? "non-interleaved" : "interleaved");
 	if (ci->has_fill)
 		fprintf(f, "\"fill_frames\": %llu, ", (unsigned long long)ci->fill);
 	else
@@ -297,17 +270,17 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 	char cab[16], rate[16], ch[16], pid[16], fill[40];
 
 	snprintf(cab, sizeof(cab), "%s>%s", pcm_of_device(cable), pcm_of_device(cable ^ 1u));
-	snprintf(rate, sizeof(rate), "%u", ci->rate);
-	snprintf(ch, sizeof(ch), "%u", ci->channels);
+	snprintf(rate, sizeof(rate), "%u", ci->lock.rate);
+	snprintf(ch, sizeof(ch), "%u", ci->lock.channels);
 	for (unsigned int r = 0; r < SHM_ROLES; r++) {
-		const struct end_info *en = &ci->end[r];
+		const struct shm_end_info *en = &ci->end[r];
 
 		snprintf(pid, sizeof(pid), "%u", en->pid);
 		if (r == SHM_ROLE_PLAY && ci->has_fill) {
-			if (percent && en->buffer)
+			if (percent && en->buffer_frames)
 				snprintf(fill, sizeof(fill), "%llu(%llu%%)",
 					 (unsigned long long)ci->fill,
-					 (unsigned long long)(ci->fill * 100 / en->buffer));
+					 (unsigned long long)(ci->fill * 100 / en->buffer_frames));
 			else
 				snprintf(fill, sizeof(fill), "%llu", (unsigned long long)ci->fill);
 		} else {
@@ -315,11 +288,11 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 		}
 		fprintf(f, "%-8s %4u %-12s %-9s %6s %3s %-6s %6u %6u %-8s %7s %-9s %6u %6u %10llu "
 			"%5u %s\n", e->card, e->subdevice, cab,
-			ci->locked ? format_name(ci->format) : "-", ci->locked ? rate : "-",
-			ci->locked ? ch : "-", !ci->locked ? "-" : ci->access ? "nonint" : "inter",
-			ci->shift, ci->notify, r == SHM_ROLE_PLAY ? "playback" : "capture",
+			ci->locked ? format_name(ci->lock.format) : "-", ci->locked ? rate : "-",
+			ci->locked ? ch : "-", !ci->locked ? "-" : ci->lock.access ? "nonint" : "inter",
+			ci->ctl.rate_shift, ci->ctl.notify, r == SHM_ROLE_PLAY ? "playback" : "capture",
 			en->attached ? pid : "-", en->attached ? state_name(en->state) : "-",
-			en->period, en->buffer, (unsigned long long)en->frames, en->xruns, fill);
+			en->period_frames, en->buffer_frames, (unsigned long long)en->frames, en->xruns, fill);
 	}
 }
 

@@ -1,0 +1,171 @@
+#!/bin/sh
+# A full segment directory: the 'dir' key on a small tmpfs (as a container's
+# /dev/shm or a size-limited emptyDir).  A segment is 2 MiB + 4 KiB; tmpfs
+# allocates pages lazily, so a segment that was only ftruncate()d can meet
+# ENOSPC at the first touch of a ring page: SIGBUS in the middle of
+# snd_pcm_writei.  Whatever the space, a client must get a clean error or
+# work, never die of a signal:
+#   (a) a tmpfs too small for a segment: aplay fails cleanly (exit status
+#       1..127) and its message names the directory;
+#   (b) a tmpfs that holds the segment and nothing more: the segment is
+#       created, then a filler takes every free page, then aplay -> arecord
+#       stream for 10 s: both must exit 0;
+#   (c) a file written to the tmpfs before is untouched (same checksum);
+#   (d) a segment file planted sparse (a real header, the rest holes) on a
+#       full tmpfs: a later opener gets a clean error or works, no signal.
+# Runs in a private mount namespace (unshare -m); skips if not permitted.
+set -eu
+. "$top_builddir/tests/env.sh"
+
+if [ "${SHMFULL_INNER:-}" != 1 ]; then
+	for t in aplay arecord timeout unshare mount dd cksum; do
+		command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
+	done
+	if ! unshare --mount --propagation private sh -c \
+		'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d";
+		 rmdir "$d"' >/dev/null 2>&1; then
+		echo "SKIP: unshare --mount with a tmpfs mount is not permitted here"
+		exit 77
+	fi
+	# Everything below runs inside the namespace: its mounts die with it.
+	exec unshare --mount --propagation private env SHMFULL_INNER=1 sh "$0" "$@"
+fi
+
+SEG_BYTES=$((2 * 1024 * 1024 + 4096))
+work=$(mktemp -d)
+trap 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP
+FMT="-t raw -f S16_LE -c 2 -r 48000"
+
+# mount_tmpfs NAME SIZE: a fresh tmpfs at $work/NAME.
+mount_tmpfs() {
+	mkdir -p "$work/$1"
+	mount -t tmpfs -o "size=$2,mode=1777" tmpfs "$work/$1" ||
+		{ echo "FAIL: cannot mount a tmpfs of $2 at $work/$1"; exit 1; }
+}
+
+# pcms NAME DIR SUB: pcm.NAME_p (device 0) and pcm.NAME_c (device 1).
+pcms() {
+	cat >>"$work/rc" <<EOR
+pcm.$1_p { type loopback dir "$2" card "$LOOP_CARD" subdevice $3 device 0 }
+pcm.$1_c { type loopback dir "$2" card "$LOOP_CARD" subdevice $3 device 1 }
+EOR
+}
+
+# fill DIR: a filler file takes every free page of the tmpfs.
+fill() {
+	dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null || true
+	_free=$(df -k --output=avail "$1" | tail -1 | tr -d ' ')
+	[ "$_free" = 0 ] || bad "the filler left $_free KiB free in $1"
+}
+
+# died STATUS: was it a signal (or timeout's 124/137)?
+died() {
+	[ "$1" -ge 124 ]
+}
+
+: >"$work/rc"
+mount_tmpfs ma 256k
+mount_tmpfs mb $((SEG_BYTES / 1024 + 64 + 32))k
+mount_tmpfs md $((SEG_BYTES / 1024 + 32))k
+mkdir "$work/real"
+pcms a "$work/ma" 1
+pcms b "$work/mb" 2
+pcms d "$work/md" 3
+pcms r "$work/real" 3
+export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
+
+# ---- (a) too small for a segment ------------------------------------------
+rc=0
+alsa_client_timeout 20 aplay -q -D a_p $FMT -d 3 /dev/zero </dev/null 2>"$work/a.err" || rc=$?
+if died "$rc"; then
+	bad "(a) tmpfs of 256 KiB: aplay died with status $rc (signal $((rc - 128)))"
+elif [ "$rc" = 0 ]; then
+	bad "(a) tmpfs of 256 KiB: aplay succeeded; a 2 MiB segment cannot fit"
+elif ! grep -qF "$work/ma" "$work/a.err"; then
+	bad "(a) aplay failed ($rc) but its message does not name $work/ma"
+else
+	echo "(a) too small: aplay exit $rc, $(grep -F "$work/ma" "$work/a.err" | head -1)"
+fi
+grep -q "No space left" "$work/a.err" ||
+	echo "  note: (a) the message does not say 'No space left'"
+[ "$rc" = 0 ] || sed 's/^/  aplay: /' "$work/a.err" | head -5
+
+# ---- (b) room for the segment only; (c) nothing else harmed ----------------
+head -c 65536 /dev/urandom >"$work/mb/precious"
+sum0=$(cksum <"$work/mb/precious")
+# Create the segment: open, set up, play nothing.
+rc=0
+alsa_client_timeout 20 aplay -q -D b_p $FMT /dev/null </dev/null 2>"$work/b0.err" || rc=$?
+if [ "$rc" != 0 ] || [ ! -f "$work/mb/alsa-loopback-$LOOP_CARD.2" ]; then
+	cat "$work/b0.err"
+	bad "(b) creating the segment: aplay exit $rc"
+fi
+fill "$work/mb"
+rrc=0 prc=0
+alsa_client_timeout 30 arecord -q -D b_c $FMT -d 11 /dev/null </dev/null \
+	2>"$work/b_rec.err" &
+rpid=$!
+sleep 0.3
+alsa_client_timeout 30 aplay -q -D b_p $FMT -d 10 /dev/zero </dev/null 2>"$work/b_play.err" ||
+	prc=$?
+wait "$rpid" || rrc=$?
+if [ "$prc" != 0 ] || [ "$rrc" != 0 ]; then
+	bad "(b) full tmpfs holding the segment: 10 s aplay exit $prc, arecord exit $rrc" \
+		"$(died "$prc" && echo "(aplay: signal $((prc - 128)))")" \
+		"$(died "$rrc" && echo "(arecord: signal $((rrc - 128)))")"
+	sed 's/^/  aplay: /' "$work/b_play.err" | head -5
+	sed 's/^/  arecord: /' "$work/b_rec.err" | head -5
+else
+	echo "(b) full tmpfs: 10 s aplay -> arecord, both exit 0"
+fi
+if [ "$(cksum <"$work/mb/precious")" != "$sum0" ]; then
+	bad "(c) a file in the tmpfs changed"
+else
+	echo "(c) the file written before is intact"
+fi
+
+# ---- (d) a sparse segment planted on a full tmpfs ---------------------------
+# A real header (the same card key and subdevice) from an ordinary directory.
+rc=0
+alsa_client_timeout 20 aplay -q -D r_p $FMT /dev/null </dev/null 2>"$work/r.err" || rc=$?
+seg="alsa-loopback-$LOOP_CARD.3"
+if [ "$rc" != 0 ] || [ ! -f "$work/real/$seg" ]; then
+	cat "$work/r.err"
+	bad "(d) creating a real segment: aplay exit $rc"
+else
+	head -c 4096 "$work/real/$seg" >"$work/md/$seg"
+	truncate -s "$SEG_BYTES" "$work/md/$seg"
+	chmod 600 "$work/md/$seg"
+	fill "$work/md"
+	rrc=0 prc=0
+	alsa_client_timeout 20 arecord -q -D d_c $FMT -d 4 /dev/null </dev/null \
+		2>"$work/d_rec.err" &
+	rpid=$!
+	sleep 0.3
+	alsa_client_timeout 20 aplay -q -D d_p $FMT -d 3 /dev/zero </dev/null \
+		2>"$work/d_play.err" || prc=$?
+	wait "$rpid" || rrc=$?
+	if died "$prc" || died "$rrc"; then
+		bad "(d) sparse segment on a full tmpfs: aplay exit $prc, arecord exit $rrc" \
+			"(a signal or a hang)"
+		sed 's/^/  aplay: /' "$work/d_play.err" | head -5
+		sed 's/^/  arecord: /' "$work/d_rec.err" | head -5
+	else
+		for x in "aplay $prc d_play" "arecord $rrc d_rec"; do
+			set -- $x
+			if [ "$2" != 0 ] && ! grep -qF "$work/md" "$work/$3.err"; then
+				bad "(d) $1 failed ($2) without naming $work/md"
+				sed "s/^/  $1: /" "$work/$3.err" | head -5
+			fi
+		done
+		echo "(d) sparse segment on a full tmpfs: aplay exit $prc, arecord exit $rrc" \
+			"(clean error or works)"
+	fi
+fi
+
+if [ "$fails" != 0 ]; then
+	echo "FAIL: $fails checks failed"
+	exit 1
+fi
+echo "PASS"
