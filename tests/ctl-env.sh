@@ -6,10 +6,6 @@ ctl_cleanup() {
 	loop_cleanup
 	rm -rf "$CTL_TMP"
 }
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 # Start an ALSA client in the background so that $! is its own pid (the
 # tool reports pids); the sanitizer runtime is preloaded as alsa_client does.
 bg_client() {

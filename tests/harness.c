@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "conf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,30 +108,13 @@ void h_errors_clear(void)
 
 void h_init(const char *prog)
 {
-	const char *top = getenv("top_builddir");
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	srand((unsigned int)(ts.tv_nsec ^ getpid()));
 	/* Random, so parallel runs (make -j, two engineers) never share cables. */
 	snprintf(h_card, sizeof(h_card), "c%d-%04x", (int)getpid(), rand() & 0xffff);
-	if (top && *top) {
-		snprintf(plugin_path, sizeof(plugin_path),
-			 "%s/.libs/libasound_module_pcm_loopback.so", top);
-	} else {
-		/* Run by hand: the program lives in <builddir>/tests. */
-		char exe[PATH_MAX - 64];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		char *slash;
-
-		if (n < 0)
-			n = 0;
-		exe[n] = 0;
-		for (int i = 0; i < 2 && (slash = strrchr(exe, '/')); i++)
-			*slash = 0;
-		snprintf(plugin_path, sizeof(plugin_path),
-			 "%s/.libs/libasound_module_pcm_loopback.so", exe);
-	}
+	snprintf(plugin_path, sizeof(plugin_path), "%s", t_plugin("pcm"));
 	if (access(plugin_path, R_OK)) {
 		fprintf(stderr, "%s: plugin not found at %s (set top_builddir)\n", prog,
 			plugin_path);
@@ -208,8 +192,7 @@ unsigned int h_subdev(void)
 
 int h_openf(snd_pcm_t **pcm, snd_pcm_stream_t stream, int mode, const char *fmt, ...)
 {
-	char body[2048], text[2048 + PATH_MAX + 128];
-	snd_input_t *in;
+	char body[2048];
 	snd_config_t *conf;
 	va_list ap;
 	int err;
@@ -218,23 +201,9 @@ int h_openf(snd_pcm_t **pcm, snd_pcm_stream_t stream, int mode, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	snprintf(text, sizeof(text), "pcm_type.loopback { lib \"%s\" }\npcm.x { %s }\n",
-		 plugin_path, body);
-	err = snd_config_top(&conf);
+	err = t_conf_load(&conf, "pcm.x { %s }\n", body);
 	if (err < 0)
 		return err;
-	err = snd_input_buffer_open(&in, text, (ssize_t)strlen(text));
-	if (err < 0) {
-		snd_config_delete(conf);
-		return err;
-	}
-	err = snd_config_load(conf, in);
-	snd_input_close(in);
-	if (err < 0) {
-		snd_config_delete(conf);
-		return err;
-	}
-	*pcm = NULL;
 	err = snd_pcm_open_lconf(pcm, "x", stream, mode, conf);
 	/* The opened PCM keeps no reference to the configuration. */
 	snd_config_delete(conf);

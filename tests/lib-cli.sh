@@ -1,4 +1,4 @@
-# Shared functions of the cli-*.sh tests; source after tests/env.sh:
+# Functions of the cli-*.sh tests (on top of tests/env.sh); source after it:
 #
 #   . "$top_builddir/tests/env.sh"
 #   . "$top_srcdir/tests/lib-cli.sh"
@@ -36,19 +36,6 @@ cli_cleanup() {
 trap cli_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
 
 for t in aplay arecord sox timeout; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"

@@ -1,6 +1,6 @@
 # C tests that drive both ends of the loopback through alsa-lib
 # (snd_pcm_open_lconf with an in-memory config loading the built plugin).
-PCM_TEST_COMMON = tests/harness.c tests/harness.h tests/check.h
+PCM_TEST_COMMON = tests/harness.c tests/harness.h tests/check.h tests/conf.c tests/conf.h
 
 check_PROGRAMS += tests/test-pcm-data tests/test-pcm-state
 TESTS += tests/test-pcm-data tests/test-pcm-state

@@ -22,6 +22,8 @@
 
 #include <alsa/asoundlib.h>
 
+#include "conf.h"
+
 #define RATE	48000u
 #define CH	2u
 #define CHUNK	480u	/* 10 ms */
@@ -95,25 +97,13 @@ static long stream(snd_pcm_t *play, snd_pcm_t *cap, unsigned int cycle)
 
 int main(int argc, char **argv)
 {
-	const char *top = getenv("top_builddir");
 	unsigned int cycles = argc > 1 ? (unsigned int)atoi(argv[1]) : 3;
-	char text[1024];
 	snd_config_t *conf;
-	snd_input_t *in;
 	int err, rc = 0;
 
-	if (!top)
-		top = ".";
-	snprintf(text, sizeof(text),
-		 "pcm_type.loopback { lib \"%s/.libs/libasound_module_pcm_loopback.so\" }\n"
-		 "pcm.p { type loopback card \"vg%d\" subdevice 5 device 0 }\n"
-		 "pcm.c { type loopback card \"vg%d\" subdevice 5 device 1 }\n",
-		 top, (int)getpid(), (int)getpid());
-	if ((err = snd_config_top(&conf)) < 0 ||
-	    (err = snd_input_buffer_open(&in, text, -1)) < 0)
-		return fail("config", err);
-	err = snd_config_load(conf, in);
-	snd_input_close(in);
+	err = t_conf_load(&conf, "pcm.p { type loopback card \"vg%d\" subdevice 5 device 0 }\n"
+			  "pcm.c { type loopback card \"vg%d\" subdevice 5 device 1 }\n",
+			  (int)getpid(), (int)getpid());
 	if (err < 0)
 		return fail("config load", err);
 

@@ -10,7 +10,7 @@ tests_rel_stream_CFLAGS = $(REL_CFLAGS)
 tests_rel_stream_LDADD = $(REL_LDADD)
 tests_rel_seg_SOURCES = tests/rel-seg.c shm_ring.h
 tests_rel_seg_CFLAGS = $(AM_CFLAGS)
-tests_rel_valgrind_SOURCES = tests/rel-valgrind.c
+tests_rel_valgrind_SOURCES = tests/rel-valgrind.c tests/conf.c tests/conf.h
 tests_rel_valgrind_CFLAGS = $(REL_CFLAGS)
 tests_rel_valgrind_LDADD = $(REL_LDADD)
 

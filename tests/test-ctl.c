@@ -26,6 +26,7 @@
 
 #include "shm_ring.h"
 #include "check.h"
+#include "conf.h"
 
 #define SUB	3
 
@@ -63,33 +64,14 @@ static void cleanup(void)
 
 static int load_config(void)
 {
-	const char *top = getenv("top_builddir");
-	snd_input_t *in;
-	char *text;
-	int err;
-
-	if (!top)
-		top = ".";
 	snprintf(card, sizeof(card), "c%d", (int)getpid());
-	if (asprintf(&text,
-		     "pcm_type.loopback { lib \"%s/.libs/libasound_module_pcm_loopback.so\" }\n"
-		     "ctl_type.loopback { lib \"%s/.libs/libasound_module_ctl_loopback.so\" }\n"
-		     "pcm.p0 { type loopback card \"%s\" subdevice %d device 0 }\n"
-		     "pcm.c1 { type loopback card \"%s\" subdevice %d device 1 }\n"
-		     "ctl.card { type loopback card \"%s\" subdevices \"0-7\" }\n"
-		     "ctl.cab { type loopback card \"%s\" subdevice %d device 1 }\n"
-		     "ctl.bad { type loopback card \"%s\" subdevice 1 subdevices \"0-3\" }\n",
-		     top, top, card, SUB, card, SUB, card, card, SUB, card) < 0)
-		return -ENOMEM;
-	err = snd_config_top(&cfg);
-	if (err >= 0)
-		err = snd_input_buffer_open(&in, text, (ssize_t)strlen(text));
-	if (err >= 0) {
-		err = snd_config_load(cfg, in);
-		snd_input_close(in);
-	}
-	free(text);
-	return err;
+	return t_conf_load(&cfg,
+			   "pcm.p0 { type loopback card \"%s\" subdevice %d device 0 }\n"
+			   "pcm.c1 { type loopback card \"%s\" subdevice %d device 1 }\n"
+			   "ctl.card { type loopback card \"%s\" subdevices \"0-7\" }\n"
+			   "ctl.cab { type loopback card \"%s\" subdevice %d device 1 }\n"
+			   "ctl.bad { type loopback card \"%s\" subdevice 1 subdevices \"0-3\" }\n",
+			   card, SUB, card, SUB, card, card, SUB, card);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
