@@ -12,6 +12,9 @@
 #define LOOP_CARD_MAX		32u	/* card key bytes, with the NUL */
 #define LOOP_CARD_DEFAULT	"0"
 
+/* Openers of one shared end (key 'shared'), per direction. */
+#define LOOP_SHARED_MAX		16u
+
 #define LOOP_CHANNELS_MAX	32u
 #define LOOP_RATE_MIN		8000u
 #define LOOP_RATE_MAX		768000u

@@ -16,6 +16,12 @@
  * format's silence when nothing was playing, nothing was written, or the
  * frame has already been overwritten.
  *
+ * Sharing.  A shared end (key "shared", dmix/dsnoop's job) has up to 16
+ * openers per direction, each in a slot of its own: every playback keeps
+ * its own ring part and timeline, and a capture sums what it hears of
+ * them (loop_mix.h).  Nothing is ever added into a shared buffer, so a
+ * playback killed mid-period leaves nothing half-added behind.
+ *
  * Wake-ups.  The poll descriptor is a timerfd armed at the absolute time at
  * which the stream becomes ready (lc_ready: avail >= avail_min, or for a
  * readi() capture the next multiple of avail_min), or "now" while it is
@@ -36,6 +42,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -44,6 +51,7 @@
 
 #include "loop_clock.h"
 #include "loop_conf.h"
+#include "loop_mix.h"
 #include "shm_ring.h"
 
 #define TIMER_OFF		LC_WAKE_NEVER	/* timer_set(): disarmed */
@@ -60,23 +68,46 @@ struct loop {
 	snd_pcm_format_t fix_format;	/* SND_PCM_FORMAT_UNKNOWN: free */
 	unsigned int fix_rate, fix_channels;	/* 0: free */
 
-	/* The shared cable. */
+	/* The cable. */
 	struct shm_seg seg;
-	struct shm_cable *shared;	/* ring and timeline of our cable */
-	uint8_t *ring;
+	struct shm_place place;		/* cable, role, our slot, shared or not */
+	struct shm_cable *cab;		/* its grid */
+	struct shm_ring ring;		/* playback: our ring and slot */
 	int timer_fd;
 	uint64_t armed_ns;		/* TIMER_OFF, TIMER_NOW or a deadline */
 
+	/* Lossless clock (key "clock"): flow control instead of the grid. */
+	bool lossless;
+	int epoll_fd;			/* the poll fd: timer_fd and bell_fd */
+	int bell_fd, peer_bell_fd;	/* our doorbell, the other end's */
+	bool saw_peer;			/* the other end was attached once */
+
 	/* From hw_params / sw_params. */
 	uint32_t frame_bytes;
-	snd_pcm_channel_area_t ring_areas[LOOP_CHANNELS_MAX];
+	struct mix_format mix_format;	/* capture: how to sum shared playbacks */
+	union mix_acc *mix_acc;		/* capture: MIX_BLOCK frames of sums */
+	uint8_t *mix_buf;		/* capture: MIX_BLOCK frames of one writer, then the sum */
 	struct shm_params params;	/* ours, as locked */
 	uint32_t lock_gen;		/* capture: the lock we configured against */
 
 	/* Where we are (loop_clock.h); hw and tl move only in lc_* calls. */
 	struct lc_end pos;
 	uint64_t write_end;		/* playback: our copy of what we published */
+
+	/* Capture: what each playback of the cable published, per transfer. */
+	struct writer {
+		struct shm_ring ring;
+		struct shm_timeline tl;
+		uint64_t written;
+		uint64_t q, run;	/* this chunk: ring position, frames */
+	} writers[SHM_SLOTS];
+	unsigned int nwriters;
 };
+
+/* Frames summed at once when a capture mixes the playbacks of a shared end. */
+#define MIX_BLOCK	256u
+/* How often a waiting lossless end looks whether the other end died. */
+#define FLOW_WATCHDOG_NS	(UINT64_C(100) * 1000000u)
 
 static const unsigned int loop_formats[] = {
 	SND_PCM_FORMAT_S8, SND_PCM_FORMAT_U8,
@@ -103,15 +134,20 @@ static const unsigned int loop_accesses[] = {
 static const char *dir_name(const struct loop *lp)
 {
 	/* From the role: io.stream is not set before snd_pcm_ioplug_create(). */
-	return lp->role == SHM_ROLE_PLAY ? "playback" : "capture";
+	return lp->place.role == SHM_ROLE_PLAY ? "playback" : "capture";
 }
 
 static bool is_playback(const struct loop *lp)
 {
-	return lp->role == SHM_ROLE_PLAY;
+	return lp->place.role == SHM_ROLE_PLAY;
 }
 
 static bool peer_alive(struct loop *lp);
+static void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, uint64_t pos,
+		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
+		      uint32_t frames);
+static void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
+			    snd_pcm_uframes_t offset, uint64_t frames);
 
 /* ---- timer --------------------------------------------------------------- */
 
@@ -158,7 +194,7 @@ static enum lc_state lc_state_of(snd_pcm_state_t state)
 static uint64_t tick_now(struct loop *lp)
 {
 	struct shm_grid g;
-	bool readable = shm_grid_load(lp->shared, &g) == 0;
+	bool readable = shm_grid_load(lp->cab, &g) == 0;
 
 	/* snd_pcm_nonblock() changes io->nonblock with no callback to us. */
 	lp->pos.blocking = !lp->io.nonblock;
@@ -169,19 +205,32 @@ static uint64_t tick_now(struct loop *lp)
 static void publish_timeline(struct loop *lp)
 {
 	if (is_playback(lp))
-		shm_timeline_store(lp->shared, &lp->pos.tl);
+		shm_timeline_store(lp->ring.slot, &lp->pos.tl);
 }
 
 static void publish_state(struct loop *lp, snd_pcm_state_t state)
 {
-	shm_end_set_state(&lp->seg, lp->cable, lp->role, (uint32_t)state,
+	shm_end_set_state(&lp->seg, &lp->place, (uint32_t)state,
 			  state == SND_PCM_STATE_RUNNING || state == SND_PCM_STATE_DRAINING);
 }
 
-/* Arm the timer for the moment the stream next needs its client. */
+static bool flow_ready(struct loop *lp, uint64_t appl);
+
+/*
+ * Arm the timer for the moment the stream next needs its client.  A
+ * lossless end has no such moment: it is ready now, or its doorbell will
+ * ring; the timer then only watches for the other end's death.
+ */
 static void loop_arm(struct loop *lp, uint64_t appl)
 {
-	timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
+	if (!lp->lossless) {
+		timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
+		return;
+	}
+	if (flow_ready(lp, appl))
+		timer_set(lp, TIMER_NOW);
+	else if (lp->armed_ns == TIMER_OFF || lp->armed_ns == TIMER_NOW)
+		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
 }
 
 /* Move hw to tick; -EPIPE on an xrun (lc_advance), which is published. */
@@ -192,10 +241,163 @@ static int advance(struct loop *lp, uint64_t tick)
 	if (ret)
 		publish_timeline(lp);
 	if (ret < 0) {
-		shm_end_add_xrun(&lp->seg, lp->cable, lp->role);
+		shm_end_add_xrun(&lp->seg, &lp->place);
 		publish_state(lp, SND_PCM_STATE_XRUN);
 	}
 	return ret < 0 ? ret : 0;
+}
+
+/* ---- lossless clock ------------------------------------------------------- */
+
+/*
+ * A lossless cable has one playback and one capture and no clock: hw is
+ * the other end's progress.  The playback's is what the capture took
+ * (shm_flow_read_pos), the capture's what the playback wrote; nothing is
+ * ever dropped or invented, so there is no xrun.  Both run as fast as the
+ * slower one.  The stream ends when the playback drained and closed, or
+ * died: the capture reads what is left, then gets -ENODEV (DISCONNECTED),
+ * which arecord, sox, ffmpeg and alsasrc treat as the end of their input.
+ * A playback whose capture went away gets -ENODEV too, as a writer to a
+ * pipe with no reader; one that never had a capture waits for one.
+ */
+static void flow_update(struct loop *lp)
+{
+	struct lc_end *pos = &lp->pos;
+	uint64_t appl = lp->io.appl_ptr, hw;
+
+	if (is_playback(lp)) {
+		uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
+
+		hw = taken > pos->base ? taken - pos->base : 0;
+		if (hw > appl)
+			hw = appl;
+	} else {
+		uint64_t written = shm_ring_written(&lp->ring);
+
+		hw = written > pos->base ? written - pos->base : 0;
+		if (hw > appl + pos->buffer_frames)
+			hw = appl + pos->buffer_frames;	/* the rest waits in the ring */
+	}
+	if (hw > pos->hw)	/* never backwards, whatever the segment says */
+		pos->hw = hw;
+	pos->shown = pos->hw;
+}
+
+/*
+ * Has the other end gone?  The playback: its capture left after it came.
+ * The capture: its playback said it is done, or died after it came.  With
+ * look, also ask the lock (a system call: only while waiting).
+ */
+static bool flow_peer_gone(struct loop *lp, bool look)
+{
+	if (!is_playback(lp) && shm_flow_done(&lp->seg, lp->place.cable))
+		return true;
+	if (!look)
+		return false;
+	/* It moved our stream, so it was there, even if we never saw it alive. */
+	if (lp->pos.hw > 0)
+		lp->saw_peer = true;
+	if (peer_alive(lp)) {
+		lp->saw_peer = true;
+		return false;
+	}
+	return lp->saw_peer;
+}
+
+static void flow_disconnect(struct loop *lp)
+{
+	snd_pcm_ioplug_set_state(&lp->io, SND_PCM_STATE_DISCONNECTED);
+	publish_state(lp, SND_PCM_STATE_DISCONNECTED);
+	timer_set(lp, TIMER_NOW);
+}
+
+/* The kernel's readiness, plus: a capture whose playback is gone reads the tail. */
+static bool flow_ready(struct loop *lp, uint64_t appl)
+{
+	int64_t avail = lc_avail(&lp->pos, appl);
+
+	switch (lp->io.state) {
+	case SND_PCM_STATE_PREPARED:
+	case SND_PCM_STATE_RUNNING:
+	case SND_PCM_STATE_PAUSED:
+		return avail >= (int64_t)lp->pos.avail_min ||
+		       (!is_playback(lp) && avail > 0 && flow_peer_gone(lp, false));
+	case SND_PCM_STATE_DRAINING:
+		return !is_playback(lp) || lp->pos.hw >= appl;
+	default:
+		return true;
+	}
+}
+
+/* After our move: ring the other end if it waits for us. */
+static void flow_wake_peer(struct loop *lp)
+{
+	shm_flow_wake(&lp->seg, lp->place.cable, lp->place.role ^ 1u, lp->peer_bell_fd);
+}
+
+/*
+ * Not ready: empty our doorbell, say we sleep, and look again (the other
+ * end may have moved in between; it rings only sleepers).  Still not
+ * ready: is the other end gone?  Returns whether the stream is ready now.
+ */
+static bool flow_wait(struct loop *lp)
+{
+	bool ready;
+
+	shm_bell_drain(lp->bell_fd);
+	shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, true);
+	flow_update(lp);
+	ready = flow_ready(lp, lp->io.appl_ptr);
+	if (!ready && flow_peer_gone(lp, true)) {
+		if (is_playback(lp) || lc_avail(&lp->pos, lp->io.appl_ptr) <= 0)
+			flow_disconnect(lp);
+		ready = true;
+	}
+	if (ready)
+		shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, false);
+	return ready;
+}
+
+/*
+ * Our doorbell and the other end's, and one descriptor to poll for both
+ * our doorbell and our timer (ioplug polls one fd; an epoll fd is readable
+ * while any descriptor in it is).
+ */
+static int flow_open(struct loop *lp, char *why, size_t why_len)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned int mode = lp->keys.cfg.mode;
+
+	lp->bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role, mode, why,
+				    why_len);
+	if (lp->bell_fd < 0)
+		return lp->bell_fd;
+	lp->peer_bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role ^ 1u, mode,
+					 why, why_len);
+	if (lp->peer_bell_fd < 0)
+		return lp->peer_bell_fd;
+	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (lp->epoll_fd < 0 || epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->timer_fd, &ev) < 0 ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->bell_fd, &ev) < 0) {
+		snprintf(why, why_len, "epoll: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Fill frames [appl, appl + size) of a lossless capture: all written. */
+static void flow_transfer_capture(struct loop *lp, const snd_pcm_channel_area_t *areas,
+				  snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
+{
+	uint64_t q = lp->pos.base + lp->io.appl_ptr, intact;
+
+	ring_copy(lp, &lp->ring, false, q, areas, offset, (uint32_t)size);
+	/* Only a hostile playback writes past read_pos: then silence, never garbage. */
+	intact = shm_ring_intact_from(&lp->ring, lp->frame_bytes);
+	if (q < intact)
+		capture_silence(lp, areas, offset, intact - q < size ? intact - q : size);
+	shm_flow_set_read_pos(&lp->seg, lp->place.cable, q + size);
+	flow_wake_peer(lp);
 }
 
 /* ---- callbacks ----------------------------------------------------------- */
@@ -205,6 +407,16 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 	struct lc_end *pos = &lp->pos;
 
+	if (lp->lossless) {
+		if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
+			flow_update(lp);
+			/* Everything read and the playback is done: the end of the stream. */
+			if (!is_playback(lp) && io->state == SND_PCM_STATE_RUNNING &&
+			    pos->hw == io->appl_ptr && flow_peer_gone(lp, false))
+				flow_disconnect(lp);
+		}
+		return (snd_pcm_sframes_t)(pos->shown % pos->boundary);
+	}
 	/*
 	 * A capture drains only after losing its lock: its hw stays frozen and,
 	 * once everything is read, it reports an xrun, whose recovery (prepare,
@@ -218,7 +430,7 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 		uint64_t tick = tick_now(lp);
 
 		if (io->state == SND_PCM_STATE_RUNNING && !is_playback(lp) &&
-		    shm_cable_relocked(&lp->seg, lp->cable, lp->lock_gen, &lp->params)) {
+		    shm_cable_relocked(&lp->seg, lp->place.cable, lp->lock_gen, &lp->params)) {
 			/*
 			 * Notify mode: a new playback relocked the cable under us.
 			 * As snd-aloop, the capture goes to DRAINING: the client
@@ -246,15 +458,19 @@ static int loop_start(snd_pcm_ioplug_t *io)
 
 	/* snd-aloop's loopback_check_format(): a capture cannot start on a
 	 * cable a notify-mode playback has reconfigured. */
-	if (!is_playback(lp) && shm_cable_locked(&lp->seg, lp->cable, &lock) && peer_alive(lp) &&
+	if (!is_playback(lp) && shm_cable_locked(&lp->seg, lp->place.cable, &lock) && peer_alive(lp) &&
 	    !shm_params_match(&lock, &lp->params)) {
 		SNDERR("loopback subdevice %u device %u capture: the playback changed the "
 		       "cable's parameters (notify mode); reopen the capture",
 		       lp->keys.cfg.subdevice, lp->device);
 		return -EIO;
 	}
-	lc_start(&lp->pos, tick_now(lp));
-	publish_timeline(lp);
+	if (!lp->lossless) {
+		lc_start(&lp->pos, tick_now(lp));
+		publish_timeline(lp);
+	} else if (peer_alive(lp)) {
+		lp->saw_peer = true;	/* its death ends our stream from now on */
+	}
 	publish_state(lp, SND_PCM_STATE_RUNNING);
 	/* ioplug sets RUNNING after we return; arm as if it had. */
 	io->state = SND_PCM_STATE_RUNNING;
@@ -267,10 +483,12 @@ static int loop_stop(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 	uint64_t tick = tick_now(lp);
 
-	if (io->state == SND_PCM_STATE_RUNNING)
-		advance(lp, tick);
-	lc_stop(&lp->pos, tick);
-	publish_timeline(lp);
+	if (!lp->lossless) {
+		if (io->state == SND_PCM_STATE_RUNNING)
+			advance(lp, tick);
+		lc_stop(&lp->pos, tick);
+		publish_timeline(lp);
+	}
 	publish_state(lp, SND_PCM_STATE_SETUP);
 	/* Leave the fd ready: a client polling after drop must not hang. */
 	timer_set(lp, TIMER_NOW);
@@ -282,6 +500,13 @@ static int loop_pause(snd_pcm_ioplug_t *io, int enable)
 	struct loop *lp = io->private_data;
 	uint64_t tick = tick_now(lp);
 
+	if (lp->lossless) {
+		/* No clock: a paused end simply moves no frames. */
+		publish_state(lp, enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
+		io->state = enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING;
+		loop_arm(lp, io->appl_ptr);
+		return 0;
+	}
 	if (enable) {
 		if (advance(lp, tick) < 0)
 			return -EPIPE;
@@ -303,6 +528,12 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 
 	/* A playback's new ring positions start after everything ever written. */
 	lc_prepare(&lp->pos, tick_now(lp), lp->write_end);
+	if (lp->lossless && is_playback(lp)) {
+		shm_flow_set_done(&lp->seg, lp->place.cable, false);
+	} else if (lp->lossless) {
+		/* A capture starts at the oldest frame nobody took: nothing is lost. */
+		lp->pos.base = shm_flow_read_pos(&lp->seg, lp->place.cable);
+	}
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_PREPARED);
 	io->state = SND_PCM_STATE_PREPARED;
@@ -328,15 +559,28 @@ static bool areas_interleaved(const struct loop *lp, const snd_pcm_channel_area_
 	return true;
 }
 
+/* Interleaved areas of frames at buf, for snd_pcm_areas_copy(). */
+static void interleaved_areas(const struct loop *lp, void *buf, snd_pcm_channel_area_t *areas)
+{
+	unsigned int width = (unsigned int)snd_pcm_format_physical_width(lp->io.format);
+
+	for (unsigned int ch = 0; ch < lp->io.channels; ch++) {
+		areas[ch].addr = buf;
+		areas[ch].first = ch * width;
+		areas[ch].step = lp->frame_bytes * 8;
+	}
+}
+
 /*
- * Copy frames between the client's areas and the ring at ring position pos.
+ * Copy frames between the client's areas and ring position pos of r.
  * Interleaved areas (the common case) go through the shared layer's own
  * copy, the one its tests and benchmark measure; others sample by sample.
  */
-static void ring_copy(struct loop *lp, bool to_ring, uint64_t pos,
+static void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, uint64_t pos,
 		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
 		      uint32_t frames)
 {
+	snd_pcm_channel_area_t ring_areas[LOOP_CHANNELS_MAX];
 	struct shm_span span[2];
 	unsigned int n;
 
@@ -345,21 +589,19 @@ static void ring_copy(struct loop *lp, bool to_ring, uint64_t pos,
 			       (size_t)offset * lp->frame_bytes;
 
 		if (to_ring)
-			shm_ring_write(lp->ring, lp->frame_bytes, pos, app, frames);
+			shm_ring_write(r, lp->frame_bytes, pos, app, frames);
 		else
-			shm_ring_read(lp->ring, lp->frame_bytes, pos, app, frames);
+			shm_ring_read(r, lp->frame_bytes, pos, app, frames);
 		return;
 	}
-	n = shm_ring_spans(lp->ring, lp->frame_bytes, pos, frames, span);
+	n = shm_ring_spans(r, lp->frame_bytes, pos, frames, span);
 	for (unsigned int i = 0; i < n; i++) {
-		snd_pcm_uframes_t slot = (snd_pcm_uframes_t)(span[i].ptr - lp->ring) /
-					 lp->frame_bytes;
-
+		interleaved_areas(lp, span[i].ptr, ring_areas);
 		if (to_ring)
-			snd_pcm_areas_copy(lp->ring_areas, slot, areas, offset, lp->io.channels,
+			snd_pcm_areas_copy(ring_areas, 0, areas, offset, lp->io.channels,
 					   span[i].frames, lp->io.format);
 		else
-			snd_pcm_areas_copy(areas, offset, lp->ring_areas, slot, lp->io.channels,
+			snd_pcm_areas_copy(areas, offset, ring_areas, 0, lp->io.channels,
 					   span[i].frames, lp->io.format);
 		offset += span[i].frames;
 	}
@@ -373,12 +615,14 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 	uint64_t pos = lp->pos.base + io->appl_ptr;	/* the ring position */
 	uint64_t end = pos + size;
 
-	/* size <= buffer_size <= half the ring, so one pass fits. */
-	shm_ring_claim(lp->shared, end);
-	ring_copy(lp, true, pos, areas, offset, (uint32_t)size);
-	shm_ring_publish(lp->shared, end);
+	/* size <= buffer_size <= half our ring, so one pass fits. */
+	shm_ring_claim(&lp->ring, end);
+	ring_copy(lp, &lp->ring, true, pos, areas, offset, (uint32_t)size);
+	shm_ring_publish(&lp->ring, end);
 	lp->write_end = end;
-	shm_end_add_frames(&lp->seg, lp->cable, lp->role, size);
+	shm_end_add_frames(&lp->seg, &lp->place, size);
+	if (lp->lossless)
+		flow_wake_peer(lp);
 	loop_arm(lp, io->appl_ptr + size);
 	return (snd_pcm_sframes_t)size;
 }
@@ -391,54 +635,147 @@ static void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas
 }
 
 /*
+ * Snapshot every playback of the cable: an exclusive end has one, in slot
+ * 0, owning the whole ring; a shared end up to SHM_SLOTS, each with its
+ * part.  A shared playback that died mid-stream stops counting at once:
+ * its slot's lock went with it, whatever its timeline still says.
+ */
+static void load_writers(struct loop *lp)
+{
+	bool shared = shm_cable_play_shared(&lp->seg, lp->place.cable);
+
+	lp->nwriters = 0;
+	for (unsigned int k = 0; k < (shared ? SHM_SLOTS : 1u); k++) {
+		struct writer *w = &lp->writers[lp->nwriters];
+
+		w->ring = shm_seg_ring(&lp->seg, lp->place.cable, k, shared);
+		/* Unreadable or never used: nothing to hear. */
+		if (shm_timeline_load(w->ring.slot, &w->tl) < 0 || !w->tl.count)
+			continue;
+		/*
+		 * Gone with its stream still open: killed, not closed.  (One that
+		 * closed its timeline is heard to its end: we may lag behind.)
+		 */
+		if (shared && w->tl.seg[(w->tl.count - 1) % SHM_TL_SEGS].end_tick == SHM_TICK_NEVER &&
+		    !shm_slot_alive(&lp->seg, lp->place.cable, k))
+			continue;
+		w->written = shm_ring_written(&w->ring);
+		lp->nwriters++;
+	}
+}
+
+/*
+ * Which writers are heard at tick, and for how many ticks that stays so
+ * (at most limit).  Sets each heard writer's q and returns how many.
+ */
+static unsigned int writers_at(struct loop *lp, uint64_t tick, uint64_t *limit,
+			       struct writer **heard)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < lp->nwriters; i++) {
+		struct writer *w = &lp->writers[i];
+		uint64_t run, ring_frames = shm_ring_frames(&w->ring, lp->frame_bytes);
+		bool on = shm_timeline_pos(&w->tl, tick, &w->q, &run);
+
+		if (on && w->q >= w->written)
+			on = false;	/* never written (underrun): silence */
+		if (on) {
+			/* Written so far, and no more than the ring holds. */
+			if (run > w->written - w->q)
+				run = w->written - w->q;
+			if (run > ring_frames)
+				run = ring_frames;
+			heard[n++] = w;
+		}
+		if (run < *limit)
+			*limit = run;
+	}
+	return n;
+}
+
+/* Frames of w's chunk that were overwritten while we copied them. */
+static uint64_t overwritten(struct loop *lp, const struct writer *w, uint64_t frames)
+{
+	uint64_t intact = shm_ring_intact_from(&w->ring, lp->frame_bytes);
+
+	if (w->q >= intact)
+		return 0;
+	return intact - w->q < frames ? intact - w->q : frames;
+}
+
+/* Sum frames of several writers, at most MIX_BLOCK, into the client's areas. */
+static void mix_chunk(struct loop *lp, struct writer **heard, unsigned int n,
+		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
+		      uint32_t frames)
+{
+	size_t samples = (size_t)frames * lp->io.channels;
+	snd_pcm_channel_area_t buf_areas[LOOP_CHANNELS_MAX];
+
+	mix_clear(lp->mix_acc, samples, &lp->mix_format);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t lost;
+
+		shm_ring_read(&heard[i]->ring, lp->frame_bytes, heard[i]->q, lp->mix_buf, frames);
+		lost = overwritten(lp, heard[i], frames);	/* silence: adds nothing */
+		mix_add(lp->mix_acc + lost * lp->io.channels, lp->mix_buf + lost * lp->frame_bytes,
+			samples - lost * lp->io.channels, &lp->mix_format);
+	}
+	mix_store(lp->mix_buf, lp->mix_acc, samples, &lp->mix_format);
+	interleaved_areas(lp, lp->mix_buf, buf_areas);
+	snd_pcm_areas_copy(areas, offset, buf_areas, 0, lp->io.channels, frames, lp->io.format);
+}
+
+/*
  * Fill frames [appl, appl + size) of our capture stream.  Each capture
- * frame has a tick (our timeline); each tick may have a playback frame (the
- * playback's timeline); that frame is in the ring if it was written and
- * not yet overwritten.  Everything else is silence, as snd-aloop gives.
+ * frame has a tick (our timeline); at each tick every playback of the
+ * cable may have a frame (its timeline), which is in its ring if it was
+ * written and not yet overwritten.  One playback heard: its bytes, as they
+ * are.  Several: their sum (loop_mix.h).  None: silence, as snd-aloop gives.
  */
 static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 					       const snd_pcm_channel_area_t *areas,
 					       snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
 	struct loop *lp = io->private_data;
-	struct shm_timeline play;
+	struct writer *heard[SHM_SLOTS];
 	uint64_t pos = io->appl_ptr, left = size;
-	uint64_t written = shm_ring_written(lp->shared);
-	uint32_t ring_frames = shm_ring_frames(lp->frame_bytes);
 
-	shm_timeline_load(lp->shared, &play);	/* unreadable: count 0, silence */
+	if (lp->lossless) {
+		flow_transfer_capture(lp, areas, offset, size);
+		shm_end_add_frames(&lp->seg, &lp->place, size);
+		loop_arm(lp, io->appl_ptr + size);
+		return (snd_pcm_sframes_t)size;
+	}
+	load_writers(lp);
 	while (left) {
-		uint64_t tick, q = 0, run, play_run, chunk, intact;
-		bool heard = false;
+		uint64_t tick, chunk = left;
+		unsigned int n = 0;
 
-		/* Within one run both mappings are linear, so one answer holds. */
-		if (shm_timeline_tick(&lp->pos.tl, pos, &tick, &run)) {
-			heard = shm_timeline_pos(&play, tick, &q, &play_run);
-			if (play_run < run)
-				run = play_run;
-			if (heard && q >= written)
-				heard = false;	/* never written (underrun): silence */
+		/* Within one run every mapping is linear, so one answer holds. */
+		if (shm_timeline_tick(&lp->pos.tl, pos, &tick, &chunk)) {
+			if (chunk > left)
+				chunk = left;
+			n = writers_at(lp, tick, &chunk, heard);
+		} else if (chunk > left) {
+			chunk = left;
 		}
-		chunk = run < left ? run : left;
-		if (!heard) {
+		if (n == 0) {
 			capture_silence(lp, areas, offset, chunk);
-			goto next;
+		} else if (n == 1) {
+			ring_copy(lp, &heard[0]->ring, false, heard[0]->q, areas, offset,
+				  (uint32_t)chunk);
+			capture_silence(lp, areas, offset, overwritten(lp, heard[0], chunk));
+		} else {
+			if (chunk > MIX_BLOCK)
+				chunk = MIX_BLOCK;
+			mix_chunk(lp, heard, n, areas, offset, (uint32_t)chunk);
 		}
-		if (chunk > written - q)
-			chunk = written - q;
-		if (chunk > ring_frames)
-			chunk = ring_frames;
-		ring_copy(lp, false, q, areas, offset, (uint32_t)chunk);
-		/* Frames the writer may have overwritten while we copied. */
-		intact = shm_ring_intact_from(lp->shared, lp->frame_bytes);
-		if (q < intact)
-			capture_silence(lp, areas, offset, intact - q < chunk ? intact - q : chunk);
-next:
 		pos += chunk;
 		offset += chunk;
 		left -= chunk;
 	}
-	shm_end_add_frames(&lp->seg, lp->cable, lp->role, size);
+	shm_end_add_frames(&lp->seg, &lp->place, size);
 	lc_took(&lp->pos, lc_state_of(io->state), io->appl_ptr + size);
 	if (io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
 	    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED)
@@ -459,6 +796,17 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	/* Syncs the pointer; also lets ioplug finish a non-blocking drain. */
 	avail = snd_pcm_avail_update(io->pcm);
 	*revents = 0;
+	if (lp->lossless) {
+		if (avail < 0 || flow_ready(lp, io->appl_ptr) || flow_wait(lp)) {
+			*revents = ready;
+			if (avail < 0 || (io->state != SND_PCM_STATE_PREPARED &&
+					  io->state != SND_PCM_STATE_RUNNING &&
+					  io->state != SND_PCM_STATE_PAUSED &&
+					  io->state != SND_PCM_STATE_DRAINING))
+				*revents |= POLLERR;
+		}
+		goto out;
+	}
 	switch (io->state) {
 	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_RUNNING:
@@ -482,6 +830,7 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	 * readable; only a stream that is not ready consumes it before
 	 * loop_arm() sets the next deadline.
 	 */
+out:
 	if (!*revents && read(lp->timer_fd, &expirations, sizeof(expirations)) > 0)
 		lp->armed_ns = TIMER_OFF;
 	loop_arm(lp, io->appl_ptr);
@@ -490,20 +839,26 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 
 static bool peer_alive(struct loop *lp)
 {
-	return shm_end_peer_alive(&lp->seg, lp->cable, lp->role);
+	return shm_end_peer_alive(&lp->seg, lp->place.cable, lp->place.role);
 }
 
-static void format_lock_desc(char *buf, size_t len, unsigned int format, unsigned int rate,
-			     unsigned int channels)
+static const char *clock_name(uint32_t clock)
+{
+	return clock == SHM_CLOCK_LOSSLESS ? "lossless" : "realtime";
+}
+
+static void format_lock_desc(char *buf, size_t len, const struct shm_params *p)
 {
 	/* The number may come from the segment: alsa-lib checks only > LAST. */
-	const char *name = format <= SND_PCM_FORMAT_LAST ?
-			   snd_pcm_format_name((snd_pcm_format_t)format) : NULL;
+	const char *name = p->format <= SND_PCM_FORMAT_LAST ?
+			   snd_pcm_format_name((snd_pcm_format_t)p->format) : NULL;
+	const char *clock = p->clock == SHM_CLOCK_LOSSLESS ? ", clock lossless" : "";
 
 	if (name)
-		snprintf(buf, len, "%s %u Hz %u ch", name, rate, channels);
+		snprintf(buf, len, "%s %u Hz %u ch%s", name, p->rate, p->channels, clock);
 	else
-		snprintf(buf, len, "format %u %u Hz %u ch", format, rate, channels);
+		snprintf(buf, len, "format %u %u Hz %u ch%s", p->format, p->rate, p->channels,
+			 clock);
 }
 
 static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
@@ -517,24 +872,45 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 	if (io->channels > LOOP_CHANNELS_MAX || width % 8)
 		return -EINVAL;
 	lp->frame_bytes = width / 8 * io->channels;
-	for (unsigned int ch = 0; ch < io->channels; ch++) {
-		/* The ring is always interleaved. */
-		lp->ring_areas[ch].addr = lp->ring;
-		lp->ring_areas[ch].first = ch * width;
-		lp->ring_areas[ch].step = lp->frame_bytes * 8;
+	if (is_playback(lp) && lp->place.shared && (io->format == SND_PCM_FORMAT_MU_LAW ||
+						    io->format == SND_PCM_FORMAT_A_LAW)) {
+		SNDERR("loopback card %s subdevice %u device %u playback: a shared end mixes "
+		       "linear PCM only, %s cannot be summed; use the plug PCM to convert",
+		       lp->keys.card, lp->keys.cfg.subdevice, lp->device,
+		       snd_pcm_format_name(io->format));
+		return -EINVAL;
+	}
+	if (!is_playback(lp)) {
+		/* Any capture may meet a shared playback end: be ready to sum. */
+		lp->mix_format = (struct mix_format){
+			.bytes = width / 8,
+			.bits = (unsigned int)snd_pcm_format_width(io->format),
+			.is_signed = snd_pcm_format_signed(io->format) == 1,
+			.big_endian = snd_pcm_format_big_endian(io->format) == 1,
+			.is_float = io->format == SND_PCM_FORMAT_FLOAT_LE ||
+				    io->format == SND_PCM_FORMAT_FLOAT_BE ||
+				    io->format == SND_PCM_FORMAT_FLOAT64_LE ||
+				    io->format == SND_PCM_FORMAT_FLOAT64_BE,
+		};
+		free(lp->mix_acc);
+		free(lp->mix_buf);
+		lp->mix_acc = calloc((size_t)MIX_BLOCK * io->channels, sizeof(*lp->mix_acc));
+		lp->mix_buf = calloc(MIX_BLOCK, lp->frame_bytes);
+		if (!lp->mix_acc || !lp->mix_buf)
+			return -ENOMEM;
 	}
 	lp->params = (struct shm_params){
 		.format = (uint32_t)io->format, .rate = io->rate, .channels = io->channels,
 		.access = io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED ||
 			  io->access == SND_PCM_ACCESS_MMAP_NONINTERLEAVED,
+		.clock = lp->lossless ? SHM_CLOCK_LOSSLESS : SHM_CLOCK_REALTIME,
 	};
-	err = shm_cable_lock(&lp->seg, lp->cable, lp->role, &lp->params, shm_now_ns(), &res);
+	err = shm_cable_lock(&lp->seg, &lp->place, &lp->params, shm_now_ns(), &res);
 	if (err == -EINVAL) {
 		char have[64], want[64];
 
-		format_lock_desc(have, sizeof(have), res.held.format, res.held.rate,
-				 res.held.channels);
-		format_lock_desc(want, sizeof(want), io->format, io->rate, io->channels);
+		format_lock_desc(have, sizeof(have), &res.held);
+		format_lock_desc(want, sizeof(want), &lp->params);
 		SNDERR("loopback subdevice %u device %u %s: the cable is locked to %s by its "
 		       "other end, %s asked; use the plug%s PCM to convert", lp->keys.cfg.subdevice,
 		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
@@ -555,7 +931,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 	lp->pos.buffer_frames = io->buffer_size;
 	lc_grid_fresh(&lp->pos, io->rate, shm_now_ns());
 	tick_now(lp);
-	shm_end_set_sizes(&lp->seg, lp->cable, lp->role, (uint32_t)io->period_size,
+	shm_end_set_sizes(&lp->seg, &lp->place, (uint32_t)io->period_size,
 			  (uint32_t)io->buffer_size);
 	publish_state(lp, SND_PCM_STATE_SETUP);
 	return 0;
@@ -583,11 +959,24 @@ static int loop_close(snd_pcm_ioplug_t *io)
 	if (lp->seg.hdr) {
 		lc_stop(&lp->pos, tick_now(lp));
 		publish_timeline(lp);
-		shm_end_detach(&lp->seg, lp->cable, lp->role);
+		/* Lossless: the end of the stream; either way, wake the other end. */
+		if (lp->lossless && is_playback(lp))
+			shm_flow_set_done(&lp->seg, lp->place.cable, true);
+		if (lp->peer_bell_fd >= 0)
+			flow_wake_peer(lp);
+		shm_end_detach(&lp->seg, &lp->place);
 		shm_seg_close(&lp->seg);
 	}
 	if (lp->timer_fd >= 0)
 		close(lp->timer_fd);
+	if (lp->epoll_fd >= 0)
+		close(lp->epoll_fd);
+	if (lp->bell_fd >= 0)
+		close(lp->bell_fd);
+	if (lp->peer_bell_fd >= 0)
+		close(lp->peer_bell_fd);
+	free(lp->mix_acc);
+	free(lp->mix_buf);
 	free(lp);
 	return 0;
 }
@@ -623,7 +1012,26 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 {
 	snd_pcm_ioplug_t *io = &lp->io;
 	unsigned int one_format = (unsigned int)format;
+	unsigned int ring_bytes = lp->ring.bytes ? lp->ring.bytes : SHM_RING_BYTES;
+	unsigned int formats[sizeof(loop_formats) / sizeof(loop_formats[0])], nformats = 0;
+	unsigned int buffer_max = ring_bytes / 4, period_max = ring_bytes / 8;
 	int err;
+
+	/* A shared playback mixes: companded formats are left to plug to convert. */
+	for (size_t k = 0; k < sizeof(loop_formats) / sizeof(loop_formats[0]); k++)
+		if (!(lp->place.shared && is_playback(lp) &&
+		      (loop_formats[k] == SND_PCM_FORMAT_MU_LAW ||
+		       loop_formats[k] == SND_PCM_FORMAT_A_LAW)))
+			formats[nformats++] = loop_formats[k];
+	/*
+	 * A shared capture may hear shared playbacks, whose parts of the ring
+	 * hold their own buffer (a quarter) and what captures have not read:
+	 * it may lag the other three quarters, no more.
+	 */
+	if (lp->place.shared && !is_playback(lp)) {
+		buffer_max = SHM_SLOT_RING_BYTES / 4 * 3;
+		period_max = buffer_max / 2;
+	}
 
 	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS,
 					    sizeof(loop_accesses) / sizeof(loop_accesses[0]),
@@ -631,9 +1039,8 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	if (err >= 0)
 		err = format != SND_PCM_FORMAT_UNKNOWN ?
 		      snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_FORMAT, 1, &one_format) :
-		      snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_FORMAT,
-						    sizeof(loop_formats) / sizeof(loop_formats[0]),
-						    loop_formats);
+		      snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_FORMAT, nformats,
+						    formats);
 	if (err >= 0)
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_CHANNELS,
 						      channels ? channels : 1,
@@ -643,15 +1050,17 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 						      rate ? rate : LOOP_RATE_MIN,
 						      rate ? rate : LOOP_RATE_MAX);
 	/*
-	 * The ring must hold the playback's queue plus the capture's unread
-	 * frames: each end gets at most half of it.
+	 * The ring must hold the playback's queue plus what the captures have
+	 * not read yet: a buffer is at most a quarter of it, which leaves a
+	 * capture three quarters to lag behind in.  A shared playback has its
+	 * part of the ring only (SHM_SLOT_RING_BYTES).
 	 */
 	if (err >= 0)
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES, 64,
-						      SHM_RING_BYTES / 2);
+						      buffer_max);
 	if (err >= 0)
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, 16,
-						      SHM_RING_BYTES / 4);
+						      period_max);
 	if (err >= 0)
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 1, 1024);
 	return err;
@@ -713,6 +1122,24 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 				SNDERR("loopback: key 'format': %s is not supported", str);
 				return -EINVAL;
 			}
+		} else if (!strcmp(id, "shared")) {
+			int on = snd_config_get_bool(n);
+
+			if (on < 0) {
+				SNDERR("loopback: key 'shared' must be a boolean (true/false, yes/no, "
+				       "on/off, 1/0)");
+				return -EINVAL;
+			}
+			lp->place.shared = on;
+		} else if (!strcmp(id, "clock")) {
+			if (conf_string(n, id, &str) < 0)
+				return -EINVAL;
+			if (strcmp(str, "realtime") && strcmp(str, "lossless")) {
+				SNDERR("loopback: key 'clock': '%s' is neither realtime nor lossless",
+				       str);
+				return -EINVAL;
+			}
+			lp->lossless = !strcmp(str, "lossless");
 		} else if (!strcmp(id, "rate")) {
 			if (loop_conf_long(n, "loopback", id, LOOP_RATE_MIN, LOOP_RATE_MAX, &v) < 0)
 				return -EINVAL;
@@ -722,10 +1149,15 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 				return -EINVAL;
 			lp->fix_channels = (unsigned int)v;
 		} else {
-			SNDERR("loopback: unknown field '%s' (known: subdevice device card format "
-			       "rate channels dir perm group)", id);
+			SNDERR("loopback: unknown field '%s' (known: subdevice device card shared "
+			       "clock format rate channels dir perm group)", id);
 			return -EINVAL;
 		}
+	}
+	if (lp->lossless && lp->place.shared) {
+		SNDERR("loopback: keys 'shared' and 'clock lossless' exclude each other: a "
+		       "lossless cable has one playback and one capture");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -738,11 +1170,20 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 	char have[64];
 	int err;
 
-	err = shm_end_attach(&lp->seg, lp->cable, lp->role, (uint32_t)getpid(), &at);
+	err = shm_end_attach(&lp->seg, &lp->place, (uint32_t)getpid(), &at);
+	if (err == -EBUSY && at.busy == SHM_BUSY_FULL) {
+		SNDERR("loopback card %s subdevice %u device %u %s: all %u places of the shared "
+		       "end are taken (pid %u among them)", lp->keys.card, lp->keys.cfg.subdevice,
+		       lp->device, dir_name(lp), SHM_SLOTS, at.holder_pid);
+		return err;
+	}
 	if (err == -EBUSY) {
-		SNDERR("loopback card %s subdevice %u device %u %s is busy (in use by pid %u)",
+		SNDERR("loopback card %s subdevice %u device %u %s is busy (in use by pid %u, %s)%s",
 		       lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
-		       at.holder_pid);
+		       at.holder_pid, at.busy == SHM_BUSY_SHARED ? "shared" : "exclusively",
+		       at.busy == SHM_BUSY_SHARED ? ": open it with the 'shared' key (the "
+		       "shared... PCMs) to join" : lp->place.shared ? ": a shared open waits for "
+		       "the exclusive one to close" : "");
 		return err;
 	}
 	if (err == -ESTALE)
@@ -753,6 +1194,14 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 		return err;
 	}
 	lp->write_end = at.write_end;
+	if (at.pinned && at.lock.clock != (lp->lossless ? SHM_CLOCK_LOSSLESS : SHM_CLOCK_REALTIME)) {
+		SNDERR("loopback card %s subdevice %u device %u %s: the cable runs the %s clock "
+		       "(set by its other end), this end asked %s; use the %s names",
+		       lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
+		       clock_name(at.lock.clock), clock_name(!at.lock.clock),
+		       at.lock.clock == SHM_CLOCK_LOSSLESS ? "lossless..." : "loop...");
+		return -EINVAL;
+	}
 	*format = at.pinned ? (snd_pcm_format_t)at.lock.format : SND_PCM_FORMAT_UNKNOWN;
 	*rate = at.pinned ? at.lock.rate : 0;
 	*channels = at.pinned ? at.lock.channels : 0;
@@ -766,7 +1215,7 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 	     lp->fix_format != *format) ||
 	    (lp->fix_rate && *rate && lp->fix_rate != *rate) ||
 	    (lp->fix_channels && *channels && lp->fix_channels != *channels)) {
-		format_lock_desc(have, sizeof(have), *format, *rate, *channels);
+		format_lock_desc(have, sizeof(have), &at.lock);
 		SNDERR("loopback subdevice %u device %u %s: the configured format/rate/channels "
 		       "conflict with the cable's lock (%s) set by its other end",
 		       lp->keys.cfg.subdevice, lp->device, dir_name(lp), have);
@@ -781,25 +1230,12 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 	return 0;
 }
 
-/*
- * pcm.name {
- *	type loopback
- *	subdevice INT	# 0..4095, the cable pair (default 0)
- *	device INT	# 0 (loop) or 1 (loopcap), as hw:Loopback,D (default 0)
- *	card STR	# independent set of cables, like a second card ("0")
- *	format STR	# fix the cable's format in advance (optional)
- *	rate INT	# fix the rate (optional)
- *	channels INT	# fix the channels (optional)
- *	dir STR		# segment directory instead of POSIX shm (optional)
- *	perm INT	# mode of a new segment, default 0600
- *	group STR|INT	# group of a new segment
- * }
- */
+/* pcm.name { type loopback ... }: the keys are documented in alsa-loopback(7). */
 SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 {
 	struct loop *lp;
-	snd_pcm_format_t format;
-	unsigned int rate, channels;
+	snd_pcm_format_t format = SND_PCM_FORMAT_UNKNOWN;
+	unsigned int rate = 0, channels = 0;
 	bool attached = false;
 	char why[768];
 	int err;
@@ -808,17 +1244,17 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	lp = calloc(1, sizeof(*lp));
 	if (!lp)
 		return -ENOMEM;
-	lp->timer_fd = -1;
+	lp->timer_fd = lp->epoll_fd = lp->bell_fd = lp->peer_bell_fd = -1;
 	lp->seg.fd = -1;
 	err = loop_parse(lp, conf);
 	if (err < 0)
 		goto fail;
 	if (stream == SND_PCM_STREAM_PLAYBACK) {
-		lp->cable = lp->device;
-		lp->role = SHM_ROLE_PLAY;
+		lp->place.cable = lp->device;
+		lp->place.role = SHM_ROLE_PLAY;
 	} else {
-		lp->cable = lp->device ^ 1u;
-		lp->role = SHM_ROLE_CAP;
+		lp->place.cable = lp->device ^ 1u;
+		lp->place.role = SHM_ROLE_CAP;
 	}
 	for (int tries = 0; ; tries++) {
 		err = shm_seg_open(&lp->seg, &lp->keys.cfg, why, sizeof(why));
@@ -827,9 +1263,12 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 			       lp->keys.cfg.subdevice, why, loop_seg_advice(lp->seg.fault));
 			goto fail;
 		}
-		lp->shared = shm_seg_cable(&lp->seg, lp->cable);
-		lp->ring = shm_seg_ring(&lp->seg, lp->cable);
+		lp->cab = shm_seg_cable(&lp->seg, lp->place.cable);
 		err = loop_attach(lp, &format, &rate, &channels);
+		/* A playback's ring is its slot's; a lossless capture reads slot 0's. */
+		lp->ring = is_playback(lp) ? shm_seg_ring(&lp->seg, lp->place.cable, lp->place.slot,
+							  lp->place.shared)
+					   : shm_seg_ring(&lp->seg, lp->place.cable, 0, false);
 		if (err != -ESTALE)
 			break;
 		if (tries == 3) {
@@ -855,6 +1294,15 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 							     : &loop_capture_callback;
 	lp->io.private_data = lp;
 	lp->io.poll_fd = lp->timer_fd;
+	if (lp->lossless) {
+		err = flow_open(lp, why, sizeof(why));
+		if (err < 0) {
+			SNDERR("loopback card %s subdevice %u: %s", lp->keys.card,
+			       lp->keys.cfg.subdevice, why);
+			goto fail;
+		}
+		lp->io.poll_fd = lp->epoll_fd;
+	}
 	lp->io.poll_events = POLLIN;
 	lp->io.mmap_rw = 0;
 	/*
@@ -879,10 +1327,16 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 
 fail:
 	if (attached)
-		shm_end_detach(&lp->seg, lp->cable, lp->role);
+		shm_end_detach(&lp->seg, &lp->place);
 	shm_seg_close(&lp->seg);
 	if (lp->timer_fd >= 0)
 		close(lp->timer_fd);
+	if (lp->epoll_fd >= 0)
+		close(lp->epoll_fd);
+	if (lp->bell_fd >= 0)
+		close(lp->bell_fd);
+	if (lp->peer_bell_fd >= 0)
+		close(lp->peer_bell_fd);
 	free(lp);
 	return err;
 }

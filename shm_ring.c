@@ -15,9 +15,13 @@
  * with ENOSPC, never raise SIGBUS in the middle of the host's audio.
  *
  * Locks are OFD locks (F_OFD_SETLK) on single bytes of the segment file:
- * byte 0 serialises attach/lock/detach, bytes 1..4 mark the four ends.  The
- * kernel drops them when the owning open file description goes away, so an
- * end killed with SIGKILL frees its place at once.
+ * byte 0 serialises attach/lock/detach; bytes 1..4 mark the four ends
+ * (write-locked by an exclusive opener, read-locked by each shared one);
+ * bytes 16.. mark each opener's slot.  The kernel drops them when the
+ * owning open file description goes away, so an opener killed with
+ * SIGKILL frees its place at once, and a capture stops hearing a killed
+ * shared playback at once (shm_slot_alive).  Each PCM opens the segment
+ * for itself: locks of our own description never conflict with each other.
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
@@ -128,27 +132,20 @@ void shm_seg_admin_unlock(struct shm_seg *seg)
 	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_ADMIN, false);
 }
 
-int shm_seg_end_claim(struct shm_seg *seg, unsigned int cable, unsigned int role)
+/* Which lock another open file description holds on byte: F_UNLCK if none. */
+static short ofd_holder(struct shm_seg *seg, off_t byte)
 {
-	int err = ofd_lock(seg->fd, F_WRLCK, SHM_LOCK_END(cable, role), false);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
 
-	return err == -EAGAIN ? -EBUSY : err;
-}
-
-void shm_seg_end_release(struct shm_seg *seg, unsigned int cable, unsigned int role)
-{
-	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_END(cable, role), false);
+	/* Our own OFD never conflicts with itself, so this sees only others. */
+	if (fcntl(seg->fd, F_OFD_GETLK, &fl) < 0)
+		return F_UNLCK;
+	return fl.l_type;
 }
 
 bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = SHM_LOCK_END(cable, role), .l_len = 1 };
-
-	/* Our own OFD never conflicts with itself, so this sees only others. */
-	if (fcntl(seg->fd, F_OFD_GETLK, &fl) < 0)
-		return false;
-	return fl.l_type != F_UNLCK;
+	return ofd_holder(seg, SHM_LOCK_END(cable % SHM_CABLES, role % SHM_ROLES)) != F_UNLCK;
 }
 
 bool shm_seg_linked(struct shm_seg *seg)
@@ -528,7 +525,7 @@ void shm_grid_reset(struct shm_cable *c, uint64_t now_ns)
 	grid_store(c, now_ns, 0, shift);
 }
 
-int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl)
+int shm_timeline_load(struct shm_slot *c, struct shm_timeline *tl)
 {
 	for (int i = 0; i < SEQ_RETRIES; i++) {
 		uint32_t s1 = atomic_load_explicit(&c->tl_seq, memory_order_acquire);
@@ -550,7 +547,7 @@ int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl)
 	return -EAGAIN;
 }
 
-void shm_timeline_store(struct shm_cable *c, const struct shm_timeline *tl)
+void shm_timeline_store(struct shm_slot *c, const struct shm_timeline *tl)
 {
 	uint32_t s = seq_begin_write(&c->tl_seq);
 
@@ -639,14 +636,34 @@ bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *ti
 
 /* ---- parameter lock, ends and controls ----------------------------------- */
 
-static struct shm_end *seg_end(struct shm_seg *seg, unsigned int cable, unsigned int role)
+static struct shm_end *place_end(struct shm_seg *seg, const struct shm_place *pl)
 {
-	return &shm_seg_cable(seg, cable)->end[role % SHM_ROLES];
+	struct shm_cable *c = shm_seg_cable(seg, pl->cable);
+
+	if (pl->role == SHM_ROLE_PLAY)
+		return &c->play[pl->slot % SHM_SLOTS].end;
+	return &c->cap[pl->slot % SHM_SLOTS];
+}
+
+static off_t slot_byte(unsigned int cable, unsigned int role, unsigned int slot)
+{
+	return SHM_LOCK_SLOT(cable % SHM_CABLES, role % SHM_ROLES, slot % SHM_SLOTS);
 }
 
 bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role)
 {
 	return shm_seg_end_held(seg, cable, role ^ 1u);
+}
+
+bool shm_slot_alive(struct shm_seg *seg, unsigned int cable, unsigned int slot)
+{
+	return ofd_holder(seg, slot_byte(cable, SHM_ROLE_PLAY, slot)) != F_UNLCK;
+}
+
+bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable)
+{
+	return atomic_load_explicit(&shm_seg_cable(seg, cable)->play_shared,
+				    memory_order_acquire) != 0;
 }
 
 static void lock_load(struct shm_cable *c, struct shm_params *p)
@@ -655,6 +672,7 @@ static void lock_load(struct shm_cable *c, struct shm_params *p)
 	p->rate = atomic_load(&c->rate);
 	p->channels = atomic_load(&c->channels);
 	p->access = atomic_load(&c->access);
+	p->clock = atomic_load(&c->clock);
 }
 
 static void bump(_Atomic uint32_t *counter)
@@ -662,43 +680,108 @@ static void bump(_Atomic uint32_t *counter)
 	atomic_fetch_add_explicit(counter, 1, memory_order_release);
 }
 
-int shm_end_attach(struct shm_seg *seg, unsigned int cable, unsigned int role, uint32_t pid,
+/* The pid of some live opener of the end (for messages). */
+static uint32_t some_holder(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	struct shm_place pl = { .cable = cable, .role = role };
+
+	for (pl.slot = 0; pl.slot < SHM_SLOTS; pl.slot++)
+		if (ofd_holder(seg, slot_byte(cable, role, pl.slot)) != F_UNLCK)
+			return atomic_load(&place_end(seg, &pl)->pid);
+	return 0;
+}
+
+/*
+ * Under the admin lock.  The end's byte: write-locked alone, read-locked
+ * shared.  Then a free slot of our own (always 0 when alone).
+ */
+static int claim_place(struct shm_seg *seg, struct shm_place *pl, struct shm_attach *at)
+{
+	off_t end = SHM_LOCK_END(pl->cable, pl->role);
+	short held = ofd_holder(seg, end);
+	int err;
+
+	if (held != F_UNLCK && (!pl->shared || held == F_WRLCK)) {
+		at->busy = held == F_WRLCK ? SHM_BUSY_EXCLUSIVE : SHM_BUSY_SHARED;
+		at->holder_pid = some_holder(seg, pl->cable, pl->role);
+		return -EBUSY;
+	}
+	err = ofd_lock(seg->fd, pl->shared ? F_RDLCK : F_WRLCK, end, false);
+	if (err < 0)
+		return err == -EAGAIN ? -EBUSY : err;
+	for (pl->slot = 0; pl->slot < (pl->shared ? SHM_SLOTS : 1u); pl->slot++)
+		if (ofd_lock(seg->fd, F_WRLCK, slot_byte(pl->cable, pl->role, pl->slot),
+			     false) == 0)
+			return 0;
+	ofd_lock(seg->fd, F_UNLCK, end, false);
+	at->busy = SHM_BUSY_FULL;
+	at->holder_pid = some_holder(seg, pl->cable, pl->role);
+	return -EBUSY;
+}
+
+static void release_place(struct shm_seg *seg, const struct shm_place *pl)
+{
+	ofd_lock(seg->fd, F_UNLCK, slot_byte(pl->cable, pl->role, pl->slot), false);
+	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_END(pl->cable, pl->role), false);
+}
+
+/* Under the admin lock: is anybody but us attached to the cable? */
+static bool cable_alone(struct shm_seg *seg, const struct shm_place *pl)
+{
+	return !shm_seg_end_held(seg, pl->cable, pl->role) &&
+	       !shm_seg_end_held(seg, pl->cable, pl->role ^ 1u);
+}
+
+int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 		   struct shm_attach *at)
 {
-	struct shm_cable *c = shm_seg_cable(seg, cable);
-	struct shm_end *e = seg_end(seg, cable, role);
+	struct shm_cable *c = shm_seg_cable(seg, pl->cable);
+	struct shm_end *e;
+	bool first_player;
 	int err;
 
 	memset(at, 0, sizeof(*at));
+	pl->cable %= SHM_CABLES;
+	pl->role %= SHM_ROLES;
 	err = shm_seg_admin_lock(seg);
 	if (err < 0)
 		return err;
-	err = shm_seg_end_claim(seg, cable, role);
-	if (err < 0) {
-		at->holder_pid = atomic_load(&e->pid);
+	first_player = pl->role == SHM_ROLE_PLAY && !shm_seg_end_held(seg, pl->cable, pl->role);
+	err = claim_place(seg, pl, at);
+	if (err < 0)
 		goto out;
-	}
 	if (!shm_seg_linked(seg)) {
-		shm_seg_end_release(seg, cable, role);
+		release_place(seg, pl);
 		err = -ESTALE;
 		goto out;
 	}
+	e = place_end(seg, pl);
 	atomic_store(&e->pid, pid);
 	atomic_store(&e->frames, 0);
 	atomic_store(&e->xruns, 0);
 	atomic_store(&e->state, 0);
-	if (!shm_end_peer_alive(seg, cable, role))
-		atomic_store(&c->locked, 0);	/* free, or left by a dead end */
-	if (role == SHM_ROLE_PLAY) {
+	atomic_store(&e->active, 0);
+	if (cable_alone(seg, pl))
+		atomic_store(&c->locked, 0);	/* free, or left by dead openers */
+	if (pl->role == SHM_ROLE_PLAY) {
 		static const struct shm_timeline empty;
+		struct shm_slot *slot = shm_seg_slot(seg, pl->cable, pl->slot);
 
-		/* A dead predecessor's timeline must not keep "playing". */
-		at->write_end = shm_ring_written(c);
-		shm_timeline_store(c, &empty);
+		/*
+		 * Dead predecessors' timelines must not keep "playing": ours,
+		 * and when we are the first playback, every slot's (the ring
+		 * may be split differently from now on).
+		 */
+		for (unsigned int k = 0; k < SHM_SLOTS; k++)
+			if (k == pl->slot || first_player)
+				shm_timeline_store(&c->play[k], &empty);
+		if (first_player)
+			atomic_store_explicit(&c->play_shared, pl->shared, memory_order_release);
+		at->write_end = atomic_load(&slot->write_end);
 	}
-	/* Notify mode frees the playback; a capture is always pinned. */
+	/* Notify mode frees the only playback; a capture is always pinned. */
 	at->pinned = atomic_load(&c->locked) &&
-		     !(role == SHM_ROLE_PLAY && atomic_load(&c->notify));
+		     !(pl->role == SHM_ROLE_PLAY && atomic_load(&c->notify) && first_player);
 	if (at->pinned)
 		lock_load(c, &at->lock);
 out:
@@ -706,27 +789,25 @@ out:
 	return err;
 }
 
-void shm_end_detach(struct shm_seg *seg, unsigned int cable, unsigned int role)
+void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl)
 {
-	struct shm_end *e = seg_end(seg, cable, role);
+	struct shm_end *e = place_end(seg, pl);
 
 	if (shm_seg_admin_lock(seg) < 0)
-		return;		/* closing the fd drops our claim all the same */
-	/* snd-aloop's free_cable(): the last end out frees the lock. */
-	if (!shm_end_peer_alive(seg, cable, role))
-		atomic_store(&shm_seg_cable(seg, cable)->locked, 0);
+		return;		/* closing the fd drops our places all the same */
+	/* snd-aloop's free_cable(): the last one out frees the lock. */
+	if (cable_alone(seg, pl))
+		atomic_store(&shm_seg_cable(seg, pl->cable)->locked, 0);
+	shm_end_set_state(seg, pl, 0, false);
 	atomic_store(&e->pid, 0);
-	atomic_store(&e->state, 0);
-	if (role == SHM_ROLE_PLAY)
-		shm_end_set_state(seg, cable, role, 0, false);
-	shm_seg_end_release(seg, cable, role);
+	release_place(seg, pl);
 	shm_seg_admin_unlock(seg);
 }
 
-int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
+int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res)
 {
-	struct shm_cable *c = shm_seg_cable(seg, cable);
+	struct shm_cable *c = shm_seg_cable(seg, pl->cable);
 	struct shm_params held;
 	bool locked, alone, notify, take;
 	int err;
@@ -737,8 +818,10 @@ int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
 		return err;
 	locked = atomic_load(&c->locked);
 	lock_load(c, &held);
-	alone = !shm_end_peer_alive(seg, cable, role);
-	notify = role == SHM_ROLE_PLAY && atomic_load(&c->notify);
+	alone = cable_alone(seg, pl);
+	/* Notify lets the playback choose, unless another playback shares the end. */
+	notify = pl->role == SHM_ROLE_PLAY && atomic_load(&c->notify) &&
+		 !shm_seg_end_held(seg, pl->cable, pl->role);
 	take = !locked || alone || (notify && !shm_params_match(&held, want));
 	if (!take && !shm_params_match(&held, want)) {
 		res->held = held;
@@ -756,17 +839,22 @@ int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
 		atomic_store(&c->rate, want->rate);
 		atomic_store(&c->channels, want->channels);
 		atomic_store(&c->access, want->access);
+		atomic_store(&c->clock, want->clock);
 		if (res->regridded) {
 			static const struct shm_timeline empty;
 
 			shm_grid_reset(c, now_ns);
-			shm_timeline_store(c, &empty);
+			for (unsigned int k = 0; k < SHM_SLOTS; k++)
+				shm_timeline_store(&c->play[k], &empty);
+			/* A lossless capture starts at what comes next. */
+			atomic_store(&c->read_pos, atomic_load(&c->play[0].write_end));
+			atomic_store(&c->write_done, 0);
 		}
 		atomic_store(&c->locked, 1);
 		bump(&c->lock_gen);
 	}
 	res->gen = atomic_load(&c->lock_gen);
-	if (role == SHM_ROLE_PLAY) {
+	if (pl->role == SHM_ROLE_PLAY) {
 		atomic_store(&c->slave_format, want->format);
 		atomic_store(&c->slave_rate, want->rate);
 		atomic_store(&c->slave_channels, want->channels);
@@ -797,44 +885,43 @@ bool shm_cable_relocked(struct shm_seg *seg, unsigned int cable, uint32_t gen,
 	return !shm_params_match(&now, mine);
 }
 
-void shm_end_set_state(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		       uint32_t state, bool active)
+void shm_end_set_state(struct shm_seg *seg, const struct shm_place *pl, uint32_t state,
+		       bool active)
 {
-	struct shm_cable *c = shm_seg_cable(seg, cable);
+	struct shm_end *e = place_end(seg, pl);
 
-	atomic_store_explicit(&seg_end(seg, cable, role)->state, state, memory_order_relaxed);
-	/* "PCM Slave Active": the playback runs and is not paused; ctl events. */
-	if (role == SHM_ROLE_PLAY && atomic_exchange(&c->slave_active, active) != active)
-		bump(&c->ctl_seq);
+	atomic_store_explicit(&e->state, state, memory_order_relaxed);
+	/* "PCM Slave Active": a playback runs and is not paused; ctl events. */
+	if (pl->role == SHM_ROLE_PLAY && atomic_exchange(&e->active, active) != active)
+		bump(&shm_seg_cable(seg, pl->cable)->ctl_seq);
 }
 
-void shm_end_set_sizes(struct shm_seg *seg, unsigned int cable, unsigned int role,
+void shm_end_set_sizes(struct shm_seg *seg, const struct shm_place *pl,
 		       uint32_t period_frames, uint32_t buffer_frames)
 {
-	struct shm_end *e = seg_end(seg, cable, role);
+	struct shm_end *e = place_end(seg, pl);
 
 	atomic_store(&e->period_frames, period_frames);
 	atomic_store(&e->buffer_frames, buffer_frames);
 }
 
-void shm_end_add_frames(struct shm_seg *seg, unsigned int cable, unsigned int role,
-			uint64_t frames)
+void shm_end_add_frames(struct shm_seg *seg, const struct shm_place *pl, uint64_t frames)
 {
-	atomic_fetch_add_explicit(&seg_end(seg, cable, role)->frames, frames,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&place_end(seg, pl)->frames, frames, memory_order_relaxed);
 }
 
-void shm_end_add_xrun(struct shm_seg *seg, unsigned int cable, unsigned int role)
+void shm_end_add_xrun(struct shm_seg *seg, const struct shm_place *pl)
 {
-	atomic_fetch_add_explicit(&seg_end(seg, cable, role)->xruns, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&place_end(seg, pl)->xruns, 1, memory_order_relaxed);
 }
 
-void shm_end_info(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		  struct shm_end_info *info)
+void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_end_info *info)
 {
-	struct shm_end *e = seg_end(seg, cable, role);
+	struct shm_end *e = place_end(seg, pl);
 
-	info->attached = shm_seg_end_held(seg, cable, role);
+	info->attached = ofd_holder(seg, slot_byte(pl->cable, pl->role, pl->slot)) != F_UNLCK;
+	info->shared = ofd_holder(seg, SHM_LOCK_END(pl->cable % SHM_CABLES,
+						    pl->role % SHM_ROLES)) == F_RDLCK;
 	info->pid = atomic_load(&e->pid);
 	info->state = atomic_load(&e->state);
 	info->period_frames = atomic_load(&e->period_frames);
@@ -855,9 +942,10 @@ void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_contr
 	ctl->seq = atomic_load_explicit(&c->ctl_seq, memory_order_acquire);
 	ctl->rate_shift = clamp_shift(atomic_load(&c->rate_shift));
 	ctl->notify = atomic_load(&c->notify) != 0;
-	/* The flag stays set if that playback was killed mid-stream. */
-	ctl->active = atomic_load(&c->slave_active) &&
-		      shm_seg_end_held(seg, cable, SHM_ROLE_PLAY);
+	/* A flag stays set if its playback was killed mid-stream: ask the lock. */
+	ctl->active = false;
+	for (unsigned int k = 0; k < SHM_SLOTS && !ctl->active; k++)
+		ctl->active = atomic_load(&c->play[k].end.active) && shm_slot_alive(seg, cable, k);
 	ctl->slave.format = atomic_load(&c->slave_format);
 	ctl->slave.rate = atomic_load(&c->slave_rate);
 	ctl->slave.channels = atomic_load(&c->slave_channels);
@@ -905,4 +993,87 @@ int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shi
 	}
 	shm_seg_admin_unlock(seg);
 	return err;
+}
+
+/* ---- lossless flow control ------------------------------------------------ */
+
+uint64_t shm_flow_read_pos(struct shm_seg *seg, unsigned int cable)
+{
+	return atomic_load_explicit(&shm_seg_cable(seg, cable)->read_pos, memory_order_acquire);
+}
+
+void shm_flow_set_read_pos(struct shm_seg *seg, unsigned int cable, uint64_t pos)
+{
+	/* Release: the playback that sees pos may overwrite what lies below. */
+	atomic_store_explicit(&shm_seg_cable(seg, cable)->read_pos, pos, memory_order_release);
+}
+
+void shm_flow_set_done(struct shm_seg *seg, unsigned int cable, bool done)
+{
+	atomic_store_explicit(&shm_seg_cable(seg, cable)->write_done, done, memory_order_release);
+}
+
+bool shm_flow_done(struct shm_seg *seg, unsigned int cable)
+{
+	return atomic_load_explicit(&shm_seg_cable(seg, cable)->write_done,
+				    memory_order_acquire) != 0;
+}
+
+int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		  unsigned int mode, char *why, size_t why_len)
+{
+	char path[sizeof(seg->path) + 16];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.c%u.%s", seg->path, cable % SHM_CABLES,
+		 role % SHM_ROLES == SHM_ROLE_PLAY ? "play" : "cap");
+	if (mkfifo(path, mode & 07777) < 0 && errno != EEXIST) {
+		snprintf(why, why_len, "cannot create the doorbell %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* Read-write: never ENXIO for want of a reader, never EOF for want of a writer. */
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(why, why_len, "cannot open the doorbell %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		snprintf(why, why_len, "%s is not a FIFO; remove it", path);
+		return -EPROTO;
+	}
+	/* Created under the umask: make it as shareable as the segment. */
+	(void)fchmod(fd, mode & 07777);
+	return fd;
+}
+
+void shm_bell_drain(int bell_fd)
+{
+	char buf[64];
+
+	while (read(bell_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, bool sleep)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	atomic_store_explicit(&c->waiting[role % SHM_ROLES], sleep, memory_order_relaxed);
+	/* Order "I sleep" before the re-check of the other end's position. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+	static const char ding = 1;
+
+	/* Order our position update before the look at "it sleeps". */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_exchange_explicit(&c->waiting[role % SHM_ROLES], 0, memory_order_relaxed) &&
+	    write(bell_fd, &ding, 1) < 0) {
+		/* Full (EAGAIN): it is rung already. */
+	}
 }

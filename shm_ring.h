@@ -44,17 +44,20 @@
 /* "ALOOPSHM" read as a little-endian u64; checked before anything else. */
 #define SHM_RING_MAGIC		UINT64_C(0x4d4853504f4f4c41)
 /* Bump on any change of the layout below. */
-#define SHM_RING_VERSION	1u
+#define SHM_RING_VERSION	2u
 
 #define SHM_CABLES		2u	/* per subdevice: 0->1 and 1->0 */
 #define SHM_ROLES		2u	/* per cable: playback and capture end */
 #define SHM_ROLE_PLAY		0u
 #define SHM_ROLE_CAP		1u
+#define SHM_SLOTS		LOOP_SHARED_MAX	/* openers of a shared end, per role */
 #define SHM_TL_SEGS		4u	/* timeline segments kept */
 #define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open segment */
 
-#define SHM_HEADER_BYTES	4096u
-#define SHM_RING_BYTES		(1u << 20)	/* per cable */
+#define SHM_HEADER_BYTES	16384u
+#define SHM_RING_BYTES		(2u << 20)	/* per cable */
+/* A shared playback end splits its cable's ring: one part per writer slot. */
+#define SHM_SLOT_RING_BYTES	(SHM_RING_BYTES / SHM_SLOTS)
 #define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
 
 #define SHM_SUBDEVICE_MAX	LOOP_SUBDEVICE_MAX
@@ -66,9 +69,16 @@
 #define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
 #define SHM_DEFAULT_DIR		"/dev/shm"		/* where shm_open() puts it */
 
-/* Bytes in the segment: file offsets used for the OFD locks. */
+/*
+ * Bytes in the segment: file offsets used for the OFD locks.  An end's
+ * byte is write-locked by an exclusive opener and read-locked by every
+ * shared one, so the two kinds exclude each other and F_OFD_GETLK tells
+ * which kind holds it; each opener also write-locks its slot's byte.
+ */
 #define SHM_LOCK_ADMIN		0
 #define SHM_LOCK_END(cable, role)	(1 + (cable) * SHM_ROLES + (role))
+#define SHM_LOCK_SLOT(cable, role, slot) \
+	(16 + ((cable) * SHM_ROLES + (role)) * SHM_SLOTS + (slot))
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
 	       "cross-process atomics need lock-free (address-free) u64");
@@ -80,7 +90,7 @@ struct shm_tl_seg {
 	_Atomic uint64_t begin_pos;	/* ring position at begin_tick */
 };
 
-/* What one attached end says about itself; for tools, never for control. */
+/* What one attached opener says about itself; for tools, never for control. */
 struct shm_end {
 	_Atomic uint32_t pid;		/* 0 when free */
 	_Atomic uint32_t state;		/* opaque (snd_pcm_state_t) */
@@ -88,7 +98,31 @@ struct shm_end {
 	_Atomic uint32_t buffer_frames;
 	_Atomic uint64_t frames;	/* frames moved since attach */
 	_Atomic uint32_t xruns;
+	_Atomic uint32_t active;	/* a playback runs, not paused (Slave Active) */
+};
+
+/*
+ * One playback of a cable: its timeline and ring positions, written by that
+ * playback only.  An exclusive playback is slot 0 and owns the whole ring;
+ * the playbacks of a shared end own one SHM_SLOT_RING_BYTES part each.
+ */
+struct shm_slot {
+	/* Timeline, a seqlock (odd while being written). */
+	_Atomic uint32_t tl_seq;
 	uint32_t pad;
+	_Atomic uint64_t tl_count;	/* segments ever opened */
+	struct shm_tl_seg tl[SHM_TL_SEGS];
+
+	/*
+	 * Ring positions in frames.  The writer stores write_claim (the end of
+	 * what it is about to write) before touching the ring and write_end
+	 * after: a reader that copied position q and then sees q >=
+	 * write_claim - ring_frames knows its copy was not being overwritten.
+	 */
+	_Atomic uint64_t write_claim;
+	_Atomic uint64_t write_end;
+
+	struct shm_end end;
 };
 
 struct shm_cable {
@@ -106,25 +140,22 @@ struct shm_cable {
 	_Atomic uint64_t grid_base_ns;
 	_Atomic uint64_t grid_base_tick;
 
-	/* Playback timeline, a seqlock written by the playback end only. */
-	_Atomic uint32_t tl_seq;
-	uint32_t pad1;
-	_Atomic uint64_t tl_count;	/* segments ever opened */
-	struct shm_tl_seg tl[SHM_TL_SEGS];
+	/* The playback end is shared: the ring is split among the slots. */
+	_Atomic uint32_t play_shared;
+	_Atomic uint32_t clock;		/* SHM_CLOCK_*, with the lock */
 
 	/*
-	 * Ring positions in frames, written by the playback end only.  The
-	 * writer stores write_claim (the end of what it is about to write)
-	 * before touching the ring and write_end after: a reader that copied
-	 * position q and then sees q >= write_claim - ring_frames knows its
-	 * copy was not being overwritten.
+	 * Lossless clock: the capture publishes where it reads (the playback
+	 * may write up to read_pos + its buffer), the playback that drained
+	 * and closed says so (end of stream), and an end about to sleep on its
+	 * doorbell says so (waiting), so the other end rings it.
 	 */
-	_Atomic uint64_t write_claim;
-	_Atomic uint64_t write_end;
+	_Atomic uint64_t read_pos;
+	_Atomic uint32_t write_done;
+	_Atomic uint32_t waiting[SHM_ROLES];
 
 	/* snd-aloop's controls (see ctl plugin); slave_* are 0 until a playback sets them. */
 	_Atomic uint32_t notify;
-	_Atomic uint32_t slave_active;
 	_Atomic uint32_t slave_format;
 	_Atomic uint32_t slave_rate;
 	_Atomic uint32_t slave_channels;
@@ -132,7 +163,8 @@ struct shm_cable {
 	_Atomic uint32_t ctl_seq;	/* bumped on every control change */
 	_Atomic uint32_t lock_gen;	/* bumped when the lock's values change */
 
-	struct shm_end end[SHM_ROLES];
+	struct shm_slot play[SHM_SLOTS];
+	struct shm_end cap[SHM_SLOTS];
 };
 
 struct shm_header {
@@ -202,15 +234,12 @@ void shm_seg_close(struct shm_seg *seg);
 /* Short cross-process lock for attach/lock/detach; never on the data path. */
 int shm_seg_admin_lock(struct shm_seg *seg);
 void shm_seg_admin_unlock(struct shm_seg *seg);
-/* Hold an end for the life of the open; released by the kernel on death. */
-int shm_seg_end_claim(struct shm_seg *seg, unsigned int cable, unsigned int role);
-void shm_seg_end_release(struct shm_seg *seg, unsigned int cable, unsigned int role);
 /*
  * Is our open still the file at the segment's name?  "alsa-loopback gc"
  * unlinks segments with no end held; check after claiming an end.
  */
 bool shm_seg_linked(struct shm_seg *seg);
-/* Is the end held by another open of the segment (any process)? */
+/* Is the end held by another open of the segment (any process, either kind)? */
 bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
 
 static inline struct shm_cable *shm_seg_cable(struct shm_seg *seg, unsigned int cable)
@@ -218,53 +247,106 @@ static inline struct shm_cable *shm_seg_cable(struct shm_seg *seg, unsigned int 
 	return &seg->hdr->cable[cable % SHM_CABLES];
 }
 
-static inline uint8_t *shm_seg_ring(struct shm_seg *seg, unsigned int cable)
+static inline struct shm_slot *shm_seg_slot(struct shm_seg *seg, unsigned int cable,
+					    unsigned int slot)
 {
-	return (uint8_t *)seg->hdr + SHM_HEADER_BYTES + (size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
+	return &shm_seg_cable(seg, cable)->play[slot % SHM_SLOTS];
+}
+
+/*
+ * One playback's ring: its bytes and the slot that holds its positions.
+ * bytes is ours (SHM_RING_BYTES, or SHM_SLOT_RING_BYTES on a shared end),
+ * never a value read from the segment.
+ */
+struct shm_ring {
+	uint8_t *data;
+	uint32_t bytes;
+	struct shm_slot *slot;
+};
+
+static inline struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable,
+					   unsigned int slot, bool shared)
+{
+	uint8_t *base = (uint8_t *)seg->hdr + SHM_HEADER_BYTES +
+			(size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
+
+	slot %= SHM_SLOTS;
+	if (!shared)
+		return (struct shm_ring){ base, SHM_RING_BYTES, shm_seg_slot(seg, cable, 0) };
+	return (struct shm_ring){ base + (size_t)slot * SHM_SLOT_RING_BYTES, SHM_SLOT_RING_BYTES,
+				  shm_seg_slot(seg, cable, slot) };
 }
 
 /* ---- parameter lock, ends and controls ----------------------------------- */
 
 /*
- * Every function here takes the end or cable by (seg, cable, role) and is
- * the only code that reads or writes those fields.  "Admin" marks the ones
- * that take the segment's admin lock themselves; the others are single
- * atomic accesses, safe anywhere, including the data path.
+ * The only code that reads or writes those fields.  An end is one
+ * direction of one cable (snd-aloop's device/subdevice/direction); an
+ * exclusive end has one opener, a shared end up to SHM_SLOTS, each in a
+ * slot of its own.  "Admin" marks the functions that take the segment's
+ * admin lock themselves; the others are single atomic accesses or lock
+ * probes, safe anywhere.
  */
+
+/* Where one opener sits. */
+struct shm_place {
+	unsigned int cable, role;
+	unsigned int slot;	/* 0..SHM_SLOTS-1; 0 for an exclusive end */
+	bool shared;
+};
 
 /* A cable's parameters.  format is opaque here (snd_pcm_format_t). */
 struct shm_params {
 	uint32_t format, rate, channels;
 	uint32_t access;	/* 0 interleaved, 1 non-interleaved */
+	uint32_t clock;		/* SHM_CLOCK_*: part of the lock */
 };
+
+#define SHM_CLOCK_REALTIME	0u	/* both ends run on the tick grid */
+#define SHM_CLOCK_LOSSLESS	1u	/* flow control: the ends wait for each other */
 
 static inline bool shm_params_match(const struct shm_params *a, const struct shm_params *b)
 {
-	return a->format == b->format && a->rate == b->rate && a->channels == b->channels;
+	return a->format == b->format && a->rate == b->rate && a->channels == b->channels &&
+	       a->clock == b->clock;
 }
+
+/* Why shm_end_attach() said -EBUSY. */
+enum shm_busy {
+	SHM_BUSY_EXCLUSIVE = 1,	/* an exclusive opener holds the end */
+	SHM_BUSY_SHARED,	/* shared openers hold it; we asked for it alone */
+	SHM_BUSY_FULL,		/* all SHM_SLOTS places of the shared end are taken */
+};
 
 /* What shm_end_attach() found. */
 struct shm_attach {
-	uint32_t holder_pid;	/* -EBUSY: who holds the end (0: unknown) */
+	enum shm_busy busy;	/* -EBUSY: why */
+	uint32_t holder_pid;	/* -EBUSY: one holder (0: unknown) */
 	bool pinned;		/* the cable is locked to lock, for us too */
 	struct shm_params lock;
 	uint64_t write_end;	/* playback: ring positions continue after this */
 };
 
 /*
- * Admin.  Claim the end for the life of the open and say what we must
- * accept: a capture is pinned to a locked cable, a playback too unless the
- * cable is in notify mode.  Frees a lock left by a dead peer and withdraws
- * a dead playback predecessor's timeline.  Returns 0, -EBUSY (holder_pid
- * set), -ESTALE ("alsa-loopback gc" unlinked the file: reopen and retry) or
- * the admin lock's error.
+ * Admin.  Take a place at the end (pl->slot is set) for the life of the
+ * open and say what we must accept: a capture is pinned to a locked cable,
+ * a playback too unless the cable is in notify mode and it is the only
+ * playback.  Frees a lock that nobody holds any more, and withdraws the
+ * timeline left in our slot (the first playback: in every slot; captures
+ * skip the slots of dead shared playbacks, shm_slot_alive).  Returns 0, -EBUSY (busy, holder_pid),
+ * -ESTALE ("alsa-loopback gc" unlinked the file: reopen and retry) or the
+ * admin lock's error.
  */
-int shm_end_attach(struct shm_seg *seg, unsigned int cable, unsigned int role, uint32_t pid,
+int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 		   struct shm_attach *at);
-/* Admin (best effort).  Free the cable's lock if we were its last end. */
-void shm_end_detach(struct shm_seg *seg, unsigned int cable, unsigned int role);
-/* Is the other end of our cable attached (by a live process)? */
+/* Admin (best effort).  Leave; free the cable's lock if we were its last opener. */
+void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl);
+/* Is the other end of the cable attached (by a live process)? */
 bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role);
+/* Is playback slot k of the cable held by a live process (not us)? */
+bool shm_slot_alive(struct shm_seg *seg, unsigned int cable, unsigned int slot);
+/* Is the cable's playback end shared (its ring split among the slots)? */
+bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable);
 
 /* The outcome of shm_cable_lock(). */
 struct shm_lock_result {
@@ -275,14 +357,15 @@ struct shm_lock_result {
 
 /*
  * Admin.  The parameter-lock rule, snd-aloop's loopback_check_format() in
- * one place.  The first end to configure, an end whose peer is gone, and a
- * playback in notify mode lock the cable to want; everyone else must match
- * it.  A lock whose rate changes, or that nobody held, restarts the grid at
- * now_ns (ticks on an old grid would map onto new audio).  Returns 0,
- * -EINVAL (res->held says what the cable is locked to) or the admin lock's
- * error.  A playback also publishes want as the Slave controls.
+ * one place.  The cable takes want from the first opener to configure,
+ * from one that finds nobody else attached, and from a notify-mode
+ * playback that is the only playback; everyone else must match it.  A lock
+ * taken afresh, or whose rate changes, restarts the grid at now_ns (ticks
+ * on an old grid would map onto new audio).  Returns 0, -EINVAL
+ * (res->held: what the cable is locked to) or the admin lock's error.  A
+ * playback also publishes want as the Slave controls.
  */
-int shm_cable_lock(struct shm_seg *seg, unsigned int cable, unsigned int role,
+int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res);
 /* The cable's lock, if it has one. */
 bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params *lock);
@@ -293,23 +376,22 @@ bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params
 bool shm_cable_relocked(struct shm_seg *seg, unsigned int cable, uint32_t gen,
 			const struct shm_params *mine);
 
-/* Publish an end's state (opaque) and, for a playback, Slave Active. */
-void shm_end_set_state(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		       uint32_t state, bool active);
-void shm_end_set_sizes(struct shm_seg *seg, unsigned int cable, unsigned int role,
+/* Publish an opener's state (opaque) and, for a playback, Slave Active. */
+void shm_end_set_state(struct shm_seg *seg, const struct shm_place *pl, uint32_t state,
+		       bool active);
+void shm_end_set_sizes(struct shm_seg *seg, const struct shm_place *pl,
 		       uint32_t period_frames, uint32_t buffer_frames);
-void shm_end_add_frames(struct shm_seg *seg, unsigned int cable, unsigned int role,
-			uint64_t frames);
-void shm_end_add_xrun(struct shm_seg *seg, unsigned int cable, unsigned int role);
+void shm_end_add_frames(struct shm_seg *seg, const struct shm_place *pl, uint64_t frames);
+void shm_end_add_xrun(struct shm_seg *seg, const struct shm_place *pl);
 
-/* What an end says about itself: for tools, never for control. */
+/* What an opener says about itself: for tools, never for control. */
 struct shm_end_info {
-	bool attached;		/* held by a live open (OFD lock) */
+	bool attached;		/* its place is held by a live open (OFD lock) */
+	bool shared;		/* the end is held by shared openers */
 	uint32_t pid, state, period_frames, buffer_frames, xruns;
 	uint64_t frames;
 };
-void shm_end_info(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		  struct shm_end_info *info);
+void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_end_info *info);
 
 /* snd-aloop's controls of one cable, clamped: never trusted. */
 struct shm_controls {
@@ -328,6 +410,34 @@ int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shi
 /* The controls' change counter alone (event polling). */
 uint32_t shm_controls_seq(struct shm_seg *seg, unsigned int cable);
 
+/* ---- lossless flow control ------------------------------------------------ */
+
+/*
+ * A lossless cable has no clock: the playback waits for room, the capture
+ * for frames.  Each end sleeps on a doorbell, a FIFO next to the segment
+ * ("<segment>.c<cable>.<role>"), that the other end rings after it moved
+ * (an eventcount: sleepers say so first, so no wake-up is lost and nobody
+ * rings in vain).
+ */
+uint64_t shm_flow_read_pos(struct shm_seg *seg, unsigned int cable);
+/* The capture took everything below pos. */
+void shm_flow_set_read_pos(struct shm_seg *seg, unsigned int cable, uint64_t pos);
+/* The playback drained and closed (done) or starts a stream (!done). */
+void shm_flow_set_done(struct shm_seg *seg, unsigned int cable, bool done);
+bool shm_flow_done(struct shm_seg *seg, unsigned int cable);
+/*
+ * Open the doorbell of (cable, role), creating it (mode) if needed; a
+ * non-blocking, close-on-exec descriptor, or a negative errno with why[].
+ */
+int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
+		  unsigned int mode, char *why, size_t why_len);
+/* Empty our own doorbell. */
+void shm_bell_drain(int bell_fd);
+/* Before sleeping: say so.  Then check again; cancel if no longer needed. */
+void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, bool sleep);
+/* After moving: ring the other end's doorbell if it sleeps. */
+void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd);
+
 /* ---- ring ---------------------------------------------------------------- */
 
 /* A contiguous piece of the ring. */
@@ -336,20 +446,20 @@ struct shm_span {
 	uint32_t frames;
 };
 
-static inline uint32_t shm_ring_frames(uint32_t frame_bytes)
+static inline uint32_t shm_ring_frames(const struct shm_ring *r, uint32_t frame_bytes)
 {
-	return frame_bytes ? SHM_RING_BYTES / frame_bytes : 0;
+	return frame_bytes ? r->bytes / frame_bytes : 0;
 }
 
 /*
  * Split frames at ring position pos into at most two spans.  The ring holds
- * whole frames only (ring_frames * frame_bytes <= SHM_RING_BYTES), so a
- * frame never straddles the wrap.  frames is clamped to ring_frames.
+ * whole frames only (ring_frames * frame_bytes <= bytes), so a frame never
+ * straddles the wrap.  frames is clamped to ring_frames.
  */
-static inline unsigned int shm_ring_spans(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
-					  uint32_t frames, struct shm_span span[2])
+static inline unsigned int shm_ring_spans(const struct shm_ring *r, uint32_t frame_bytes,
+					  uint64_t pos, uint32_t frames, struct shm_span span[2])
 {
-	uint32_t ring_frames = shm_ring_frames(frame_bytes);
+	uint32_t ring_frames = shm_ring_frames(r, frame_bytes);
 	uint32_t off, first;
 
 	if (!ring_frames || !frames)
@@ -358,21 +468,21 @@ static inline unsigned int shm_ring_spans(uint8_t *ring, uint32_t frame_bytes, u
 		frames = ring_frames;
 	off = (uint32_t)(pos % ring_frames);
 	first = ring_frames - off < frames ? ring_frames - off : frames;
-	span[0].ptr = ring + (size_t)off * frame_bytes;
+	span[0].ptr = r->data + (size_t)off * frame_bytes;
 	span[0].frames = first;
 	if (first == frames)
 		return 1;
-	span[1].ptr = ring;
+	span[1].ptr = r->data;
 	span[1].frames = frames - first;
 	return 2;
 }
 
 /* Interleaved copies in and out of the ring: two memcpy at most. */
-static inline void shm_ring_write(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
+static inline void shm_ring_write(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
 				  const void *src, uint32_t frames)
 {
 	struct shm_span span[2];
-	unsigned int n = shm_ring_spans(ring, frame_bytes, pos, frames, span);
+	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
 	const uint8_t *p = src;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -381,11 +491,11 @@ static inline void shm_ring_write(uint8_t *ring, uint32_t frame_bytes, uint64_t 
 	}
 }
 
-static inline void shm_ring_read(uint8_t *ring, uint32_t frame_bytes, uint64_t pos,
+static inline void shm_ring_read(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
 				 void *dst, uint32_t frames)
 {
 	struct shm_span span[2];
-	unsigned int n = shm_ring_spans(ring, frame_bytes, pos, frames, span);
+	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
 	uint8_t *p = dst;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -394,34 +504,34 @@ static inline void shm_ring_read(uint8_t *ring, uint32_t frame_bytes, uint64_t p
 	}
 }
 
-/* Writer side of the claim protocol (see struct shm_cable). */
-static inline void shm_ring_claim(struct shm_cable *c, uint64_t claim_end)
+/* Writer side of the claim protocol (see struct shm_slot). */
+static inline void shm_ring_claim(const struct shm_ring *r, uint64_t claim_end)
 {
-	atomic_store_explicit(&c->write_claim, claim_end, memory_order_relaxed);
+	atomic_store_explicit(&r->slot->write_claim, claim_end, memory_order_relaxed);
 	/* Order the claim before the ring stores that follow it. */
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
-static inline void shm_ring_publish(struct shm_cable *c, uint64_t write_end)
+static inline void shm_ring_publish(const struct shm_ring *r, uint64_t write_end)
 {
 	/* Release: a reader that sees write_end sees the frames below it. */
-	atomic_store_explicit(&c->write_end, write_end, memory_order_release);
+	atomic_store_explicit(&r->slot->write_end, write_end, memory_order_release);
 }
 
-static inline uint64_t shm_ring_written(struct shm_cable *c)
+static inline uint64_t shm_ring_written(const struct shm_ring *r)
 {
-	return atomic_load_explicit(&c->write_end, memory_order_acquire);
+	return atomic_load_explicit(&r->slot->write_end, memory_order_acquire);
 }
 
 /* After copying out: the lowest position whose copy is known intact. */
-static inline uint64_t shm_ring_intact_from(struct shm_cable *c, uint32_t frame_bytes)
+static inline uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes)
 {
-	uint64_t claim;
+	uint64_t claim, ring_frames = shm_ring_frames(r, frame_bytes);
 
 	/* Order our ring loads before the claim load. */
 	atomic_thread_fence(memory_order_acquire);
-	claim = atomic_load_explicit(&c->write_claim, memory_order_relaxed);
-	return claim > shm_ring_frames(frame_bytes) ? claim - shm_ring_frames(frame_bytes) : 0;
+	claim = atomic_load_explicit(&r->slot->write_claim, memory_order_relaxed);
+	return claim > ring_frames ? claim - ring_frames : 0;
 }
 
 /* ---- clock grid ---------------------------------------------------------- */
@@ -483,8 +593,8 @@ struct shm_timeline {
 	struct shm_tl_span seg[SHM_TL_SEGS];
 };
 
-int shm_timeline_load(struct shm_cable *c, struct shm_timeline *tl);
-void shm_timeline_store(struct shm_cable *c, const struct shm_timeline *tl);
+int shm_timeline_load(struct shm_slot *slot, struct shm_timeline *tl);
+void shm_timeline_store(struct shm_slot *slot, const struct shm_timeline *tl);
 void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos);
 void shm_timeline_close(struct shm_timeline *tl, uint64_t tick);
 

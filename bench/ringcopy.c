@@ -47,10 +47,11 @@ static const char *const kind_name[KINDS] = {
 };
 
 /* One round: iters chunks; returns seconds. */
-static double round_run(int kind, uint8_t *ring, uint8_t *flat, uint8_t *chunk_buf,
-			uint32_t frame_bytes, uint32_t chunk, unsigned long iters, uint64_t *pos)
+static double round_run(int kind, const struct shm_ring *ring, uint8_t *flat,
+			uint8_t *chunk_buf, uint32_t frame_bytes, uint32_t chunk, unsigned long iters,
+			uint64_t *pos)
 {
-	uint32_t ring_frames = shm_ring_frames(frame_bytes);
+	uint32_t ring_frames = shm_ring_frames(ring, frame_bytes);
 	uint64_t p = *pos;
 	double t0 = now_s();
 
@@ -79,9 +80,9 @@ static double round_run(int kind, uint8_t *ring, uint8_t *flat, uint8_t *chunk_b
 }
 
 /* Write a whole lap (and a bit) through the ring, read it back, compare. */
-static int verify(uint8_t *ring, uint32_t frame_bytes, uint32_t chunk)
+static int verify(const struct shm_ring *ring, uint32_t frame_bytes, uint32_t chunk)
 {
-	uint32_t ring_frames = shm_ring_frames(frame_bytes);
+	uint32_t ring_frames = shm_ring_frames(ring, frame_bytes);
 	size_t cb = (size_t)chunk * frame_bytes;
 	uint8_t *in = malloc(cb), *out = malloc(cb);
 	uint64_t start = 7, end = start + ring_frames - chunk;
@@ -114,7 +115,10 @@ int main(int argc, char **argv)
 	uint32_t frame_bytes = 4, chunk = 64;
 	double seconds = 2.0, best[KINDS], fps[KINDS];
 	unsigned long iters;
-	uint8_t *ring, *flat, *chunk_buf;
+	uint8_t *ring_bytes, *flat, *chunk_buf;
+	/* The whole-cable ring of an exclusive playback (slot 0, SHM_RING_BYTES). */
+	static struct shm_slot slot;
+	struct shm_ring ring = { NULL, SHM_RING_BYTES, &slot };
 	uint64_t pos[KINDS];
 	int opt;
 
@@ -135,19 +139,20 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!frame_bytes || frame_bytes > 256 || !chunk ||
-	    chunk > shm_ring_frames(frame_bytes) / 2 || seconds <= 0) {
+	    chunk > shm_ring_frames(&ring, frame_bytes) / 2 || seconds <= 0) {
 		fprintf(stderr, "ringcopy: bad arguments\n");
 		return 2;
 	}
 	/* Page-aligned like the mapped segment's ring. */
-	if (posix_memalign((void **)&ring, 4096, SHM_RING_BYTES) ||
+	if (posix_memalign((void **)&ring_bytes, 4096, SHM_RING_BYTES) ||
 	    posix_memalign((void **)&flat, 4096, SHM_RING_BYTES + (size_t)chunk * frame_bytes) ||
 	    posix_memalign((void **)&chunk_buf, 64, (size_t)chunk * frame_bytes))
 		return 2;
-	memset(ring, 0, SHM_RING_BYTES);
+	ring.data = ring_bytes;
+	memset(ring_bytes, 0, SHM_RING_BYTES);
 	memset(flat, 0, SHM_RING_BYTES + (size_t)chunk * frame_bytes);
 	memset(chunk_buf, 0x5a, (size_t)chunk * frame_bytes);
-	if (verify(ring, frame_bytes, chunk))
+	if (verify(&ring, frame_bytes, chunk))
 		return 1;
 
 	/* Rounds of about 10 ms of copying, whatever the chunk size. */
@@ -158,7 +163,7 @@ int main(int argc, char **argv)
 	}
 	for (double t_end = now_s() + seconds; now_s() < t_end;) {
 		for (int k = 0; k < KINDS; k++) {
-			double s = round_run(k, ring, flat, chunk_buf, frame_bytes, chunk, iters,
+			double s = round_run(k, &ring, flat, chunk_buf, frame_bytes, chunk, iters,
 					     &pos[k]);
 
 			if (s < best[k])
@@ -172,7 +177,7 @@ int main(int argc, char **argv)
 	}
 	printf(" write_ratio=%.3f read_ratio=%.3f\n", fps[RING_W] / fps[MEM_W],
 	       fps[RING_R] / fps[MEM_R]);
-	free(ring);
+	free(ring_bytes);
 	free(flat);
 	free(chunk_buf);
 	return 0;

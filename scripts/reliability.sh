@@ -269,7 +269,7 @@ run_kills() {
 	want=$((workers + 2))
 	[ "$segs" = "$want" ] || fail "$segs segments in /dev/shm for card $LOOP_CARD, expected $want"
 	for f in /dev/shm/alsa-loopback-"$LOOP_CARD".*; do
-		[ "$(stat -c %s "$f")" = 2101248 ] || fail "$f has size $(stat -c %s "$f")"
+		[ "$(stat -c %s "$f")" = 4210688 ] || fail "$f has size $(stat -c %s "$f")"
 	done
 	leftover=0
 	for p in $(cat "$pids_file"); do

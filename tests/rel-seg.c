@@ -3,16 +3,21 @@
  * rel-seg.c - hostile segments for the reliability tests.
  *
  *   rel-seg make PATH KIND          write a segment file of one kind:
- *       valid, truncated (header only), short (100 bytes), badmagic,
- *       badversion, bigsizes (header claims more than the file holds),
- *       oversize (valid header, file too long)
+ *       valid, truncated (4096 bytes: less than the header),
+ *       short (100 bytes), badmagic, badversion, v1 (a version-1 header in
+ *       a file of this layout's size), bigsizes (header claims more than
+ *       the file holds), oversize (valid header, file too long)
  *   rel-seg scribble PATH SECONDS SEED
  *       map a live segment and write garbage into every field of both
- *       cables' struct shm_cable (lock, grid, timeline, positions,
- *       controls, seq counters, ends) for SECONDS, in bursts with quiet
- *       gaps so the victims also see consistent garbage that stays put.
+ *       cables' struct shm_cable (lock, grid, play_shared, controls, seq
+ *       counters, and every playback slot's timeline, positions and end,
+ *       every capture slot's end) for SECONDS, in bursts with quiet gaps so
+ *       the victims also see consistent garbage that stays put.
  *   rel-seg poke PATH CABLE FIELD VALUE
- *       set one named field of one cable (a single, reproducible fault).
+ *       set one named field of one cable (a single, reproducible fault):
+ *       a cable field (locked, rate, play_shared, ...), a playback slot's
+ *       "playK.FIELD" (tl_seq, tl_count, write_claim, write_end, pid,
+ *       active, ...) or a capture slot's "capK.FIELD" (pid, state, ...).
  *
  * Deliberately no validation of our own: the point is to be a peer that
  * does everything wrong.
@@ -72,7 +77,13 @@ static int make(const char *path, const char *kind)
 	header_fill(&img.h);
 	if (!strcmp(kind, "valid")) {
 	} else if (!strcmp(kind, "truncated")) {
-		size = SHM_HEADER_BYTES;
+		/*
+		 * Shorter than the header.  4096 (the layout-1 header size) also
+		 * keeps the size rel-hostile.sh looks for in the message.
+		 */
+		size = 4096;
+	} else if (!strcmp(kind, "v1")) {
+		img.h.version = 1;
 	} else if (!strcmp(kind, "short")) {
 		size = 100;
 	} else if (!strcmp(kind, "badmagic")) {
@@ -169,21 +180,57 @@ static int scribble(const char *path, double seconds, unsigned int seed)
 	return 0;
 }
 
+struct field {
+	const char *name;
+	size_t off, size;
+};
+
+static const struct field cable_fields[] = {
+#define F(f) { #f, offsetof(struct shm_cable, f), sizeof(((struct shm_cable *)0)->f) }
+	F(locked), F(format), F(rate), F(channels), F(access), F(grid_seq),
+	F(rate_shift), F(grid_base_ns), F(grid_base_tick), F(play_shared), F(notify),
+	F(slave_format), F(slave_rate), F(slave_channels), F(slave_access), F(ctl_seq),
+	F(lock_gen),
+#undef F
+};
+
+static const struct field slot_fields[] = {
+#define F(f) { #f, offsetof(struct shm_slot, f), sizeof(((struct shm_slot *)0)->f) }
+	F(tl_seq), F(tl_count), F(write_claim), F(write_end),
+	F(tl[0].begin_tick), F(tl[0].end_tick), F(tl[0].begin_pos),
+	F(tl[1].begin_tick), F(tl[1].end_tick), F(tl[1].begin_pos),
+	F(tl[2].begin_tick), F(tl[2].end_tick), F(tl[2].begin_pos),
+	F(tl[3].begin_tick), F(tl[3].end_tick), F(tl[3].begin_pos),
+#undef F
+#define F(f) { #f, offsetof(struct shm_slot, end.f), sizeof(((struct shm_slot *)0)->end.f) }
+	F(pid), F(state), F(period_frames), F(buffer_frames), F(frames), F(xruns), F(active),
+#undef F
+};
+
+static const struct field end_fields[] = {
+#define F(f) { #f, offsetof(struct shm_end, f), sizeof(((struct shm_end *)0)->f) }
+	F(pid), F(state), F(period_frames), F(buffer_frames), F(frames), F(xruns), F(active),
+#undef F
+};
+
+static const struct field *find_field(const struct field *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	return NULL;
+}
+
 /* Set one named field of one cable: a reproducible single fault. */
 static int poke(const char *path, unsigned int cable, const char *field, const char *value)
 {
-	static const struct {
-		const char *name;
-		size_t off, size;
-	} fields[] = {
-#define F(f) { #f, offsetof(struct shm_cable, f), sizeof(((struct shm_cable *)0)->f) }
-		F(locked), F(format), F(rate), F(channels), F(access), F(grid_seq),
-		F(rate_shift), F(grid_base_ns), F(grid_base_tick), F(tl_seq), F(tl_count),
-		F(write_claim), F(write_end), F(notify), F(lock_gen),
-#undef F
-	};
 	uint64_t v = strtoull(value, NULL, 0);
+	const struct field *f = NULL;
+	struct shm_cable *c;
 	struct shm_header *h;
+	uint8_t *base = NULL;
+	unsigned int k;
+	int used = 0;
 	int fd = open(path, O_RDWR | O_NOFOLLOW);
 
 	if (fd < 0 || (h = mmap(NULL, SHM_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -191,19 +238,27 @@ static int poke(const char *path, unsigned int cable, const char *field, const c
 		perror(path);
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		uint8_t *p = (uint8_t *)&h->cable[cable % SHM_CABLES] + fields[i].off;
-
-		if (strcmp(fields[i].name, field))
-			continue;
-		if (fields[i].size == 8)
-			__atomic_store_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
-		else
-			__atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_SEQ_CST);
-		return 0;
+	c = &h->cable[cable % SHM_CABLES];
+	if (sscanf(field, "play%u.%n", &k, &used) == 1 && used && k < SHM_SLOTS) {
+		f = find_field(slot_fields, sizeof(slot_fields) / sizeof(slot_fields[0]),
+			       field + used);
+		base = (uint8_t *)&c->play[k];
+	} else if (sscanf(field, "cap%u.%n", &k, &used) == 1 && used && k < SHM_SLOTS) {
+		f = find_field(end_fields, sizeof(end_fields) / sizeof(end_fields[0]), field + used);
+		base = (uint8_t *)&c->cap[k];
+	} else {
+		f = find_field(cable_fields, sizeof(cable_fields) / sizeof(cable_fields[0]), field);
+		base = (uint8_t *)c;
 	}
-	fprintf(stderr, "rel-seg: unknown field %s\n", field);
-	return 2;
+	if (!f) {
+		fprintf(stderr, "rel-seg: unknown field %s\n", field);
+		return 2;
+	}
+	if (f->size == 8)
+		__atomic_store_n((uint64_t *)(base + f->off), v, __ATOMIC_SEQ_CST);
+	else
+		__atomic_store_n((uint32_t *)(base + f->off), (uint32_t)v, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A full segment directory: the 'dir' key on a small tmpfs (as a container's
-# /dev/shm or a size-limited emptyDir).  A segment is 2 MiB + 4 KiB; tmpfs
+# /dev/shm or a size-limited emptyDir).  A segment is 4 MiB + 16 KiB; tmpfs
 # allocates pages lazily, so a segment that was only ftruncate()d can meet
 # ENOSPC at the first touch of a ring page: SIGBUS in the middle of
 # snd_pcm_writei.  Whatever the space, a client must get a clean error or
@@ -31,7 +31,7 @@ if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	exec unshare --mount --propagation private env SHMFULL_INNER=1 sh "$0" "$@"
 fi
 
-SEG_BYTES=$((2 * 1024 * 1024 + 4096))
+SEG_BYTES=$((4 * 1024 * 1024 + 16384))
 work=$(mktemp -d)
 trap 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP

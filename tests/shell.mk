@@ -25,3 +25,18 @@ cli-print-dirs:
 	@echo "alsalinkdir=$(alsalinkdir)"
 	@echo "datadir=$(datadir)"
 .PHONY: cli-print-dirs
+
+# Shared ends (sharedloop:N, sharedloopcap:N): mixing, several captures,
+# exclusion, kill -9 of a writer, and Jibri's asoundrc on shared ends.
+# tests/mixcheck writes constant signals and dumps recordings as runs.
+check_PROGRAMS += tests/mixcheck
+tests_mixcheck_SOURCES = tests/mixcheck.c
+tests_mixcheck_CFLAGS = $(AM_CFLAGS)
+
+SHARED_TESTS = \
+	tests/shared-mix.sh \
+	tests/shared-capture.sh \
+	tests/shared-kill.sh \
+	tests/shared-jibri.sh
+TESTS += $(SHARED_TESTS)
+EXTRA_DIST += $(SHARED_TESTS) tests/shared-lib.sh examples/jibri.asoundrc

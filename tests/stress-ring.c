@@ -11,9 +11,23 @@
  * it has read and the writer never claims more than ring_frames past it, so
  * every frame must arrive intact and shm_ring_intact_from() must agree.
  *
+ * Shared cable: several writers, each in its own slot of a shared playback
+ * end (its own SHM_SLOT_RING_BYTES part of the cable's ring, its own
+ * positions), each with a pattern of its own, and several readers that each
+ * read every writer's ring.  "Paced" readers are waited for by every writer
+ * (as above), so they must get every frame of every writer, intact.  In
+ * the plain build a "lossy" reader also runs that nobody waits for: it
+ * sleeps now and then, gets overrun, skips what fell out of the ring and
+ * verifies every frame that shm_ring_intact_from() calls intact.  (Under
+ * ThreadSanitizer it does not run: copying frames that a writer may be
+ * overwriting is the race the claim protocol detects after the fact, and
+ * TSan would rightly report it.)
+ *
  * Seqlocks: one writer publishes a sequence of values whose fields can be
  * derived from one another; readers check that every snapshot they load is
  * one whole write (never fields of two) and that snapshots never go back.
+ * The grid has one writer; the timeline runs in two playback slots at
+ * once, each with its own writer, readers and values.
  *
  * Usage: stress-ring [SCALE]  (default 1; tsan.sh passes a smaller one)
  */
@@ -29,6 +43,17 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
 
 /* Any thread may fail; every loop stops once one did. */
 #define FAIL(...)	check_fail(__FILE__, __LINE__, __VA_ARGS__)
@@ -62,8 +87,7 @@ static uint8_t pattern(uint64_t idx, uint32_t j)
 /* ---- ring ----------------------------------------------------------------- */
 
 struct ring_test {
-	struct shm_cable *c;
-	uint8_t *ring;
+	struct shm_ring ring;
 	uint32_t frame_bytes;
 	uint64_t total;			/* frames to move */
 	uint64_t seed;
@@ -74,7 +98,7 @@ struct ring_test {
 static void *ring_writer(void *arg)
 {
 	struct ring_test *t = arg;
-	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(fb);
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(&t->ring, fb);
 	uint8_t *buf = malloc((size_t)rf * fb);
 	uint64_t s = t->seed, w = 0;
 
@@ -97,9 +121,9 @@ static void *ring_writer(void *arg)
 			t->waits_full++;
 			sched_yield();
 		}
-		shm_ring_claim(t->c, w + n);
-		shm_ring_write(t->ring, fb, w, buf, n);
-		shm_ring_publish(t->c, w + n);
+		shm_ring_claim(&t->ring, w + n);
+		shm_ring_write(&t->ring, fb, w, buf, n);
+		shm_ring_publish(&t->ring, w + n);
 		w += n;
 	}
 out:
@@ -110,7 +134,7 @@ out:
 static void *ring_reader(void *arg)
 {
 	struct ring_test *t = arg;
-	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(fb);
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(&t->ring, fb);
 	uint8_t *buf = malloc((size_t)rf * fb);
 	uint64_t s = t->seed ^ UINT64_C(0x5555555555555555), r = 0, last_written = 0;
 
@@ -119,7 +143,7 @@ static void *ring_reader(void *arg)
 		return NULL;
 	}
 	while (r < t->total && !failed_yet()) {
-		uint64_t written = shm_ring_written(t->c), intact;
+		uint64_t written = shm_ring_written(&t->ring), intact;
 		uint32_t n;
 
 		if (written < last_written) {
@@ -141,8 +165,8 @@ static void *ring_reader(void *arg)
 		n = rnd_chunk(&s, (uint32_t)(written - r));
 		if ((r % rf) + n > rf)
 			t->wraps++;
-		shm_ring_read(t->ring, fb, r, buf, n);
-		intact = shm_ring_intact_from(t->c, fb);
+		shm_ring_read(&t->ring, fb, r, buf, n);
+		intact = shm_ring_intact_from(&t->ring, fb);
 		if (r < intact) {
 			FAIL("fb %u: read at %" PRIu64 " but intact only from %" PRIu64, fb, r, intact);
 			break;
@@ -168,28 +192,346 @@ out:
 
 static uint64_t run_ring(struct shm_seg *seg, uint32_t fb, uint64_t total, uint64_t seed)
 {
+	/* An exclusive playback: slot 0 owns the cable's whole ring. */
 	struct ring_test t = {
-		.c = shm_seg_cable(seg, 0), .ring = shm_seg_ring(seg, 0), .frame_bytes = fb,
+		.ring = shm_seg_ring(seg, 0, 0, false), .frame_bytes = fb,
 		.total = total, .seed = seed,
 	};
 	pthread_t wt, rt;
 
 	/* A fresh stream on a cable that earlier runs left written. */
-	atomic_store(&t.c->write_claim, 0);
-	atomic_store(&t.c->write_end, 0);
+	atomic_store(&t.ring.slot->write_claim, 0);
+	atomic_store(&t.ring.slot->write_end, 0);
 	if (pthread_create(&wt, NULL, ring_writer, &t) || pthread_create(&rt, NULL, ring_reader, &t)) {
 		FAIL("pthread_create");
 		return 0;
 	}
 	pthread_join(wt, NULL);
 	pthread_join(rt, NULL);
-	if (shm_ring_written(t.c) != total && !failed_yet())
-		FAIL("fb %u: published %" PRIu64 " of %" PRIu64, fb, shm_ring_written(t.c), total);
+	if (shm_ring_written(&t.ring) != total && !failed_yet())
+		FAIL("fb %u: published %" PRIu64 " of %" PRIu64, fb, shm_ring_written(&t.ring),
+		     total);
 	printf("ring fb %3u: %" PRIu64 " frames (%.1f ring laps, %" PRIu64
 	       " wrapped reads), %" PRIu64 " full / %" PRIu64 " empty waits\n", fb,
-	       atomic_load(&t.read_pos), (double)atomic_load(&t.read_pos) / shm_ring_frames(fb),
+	       atomic_load(&t.read_pos),
+	       (double)atomic_load(&t.read_pos) / shm_ring_frames(&t.ring, fb),
 	       t.wraps, t.waits_full, t.waits_empty);
 	return atomic_load(&t.read_pos);
+}
+
+/* ---- shared cable: several writers, several readers ------------------------ */
+
+#define SH_WRITERS	4			/* slots 0..3 of cable 0 */
+#define SH_PACED	2			/* readers the writers wait for */
+#define SH_LOSSY	(UNDER_TSAN ? 0 : 1)	/* readers nobody waits for */
+#define SH_READERS	(SH_PACED + 1)
+
+/* Writer k's frames: a pattern of its own, so a frame in the wrong ring shows. */
+static uint8_t wpattern(unsigned int k, uint64_t idx, uint32_t j)
+{
+	return pattern(idx + ((uint64_t)(k + 1) << 52), j);
+}
+
+struct shared_test {
+	struct shm_ring ring[SH_WRITERS];
+	uint32_t frame_bytes;
+	uint64_t total;			/* frames per writer */
+	uint64_t seed;
+	/* The test's flow control: how far each paced reader got in each ring. */
+	_Atomic uint64_t read_pos[SH_PACED][SH_WRITERS];
+	_Atomic unsigned int writers_done;
+	uint64_t waits_full[SH_WRITERS];
+	/* Lossy reader: frames verified, spoiled (copied, then found overwritten), skipped. */
+	_Atomic uint64_t verified, spoiled, skipped, overruns;
+};
+
+struct shared_arg {
+	struct shared_test *t;
+	unsigned int id;
+};
+
+static void *shared_writer(void *arg)
+{
+	struct shared_arg *a = arg;
+	struct shared_test *t = a->t;
+	const struct shm_ring *ring = &t->ring[a->id];
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(ring, fb);
+	uint8_t *buf = malloc((size_t)rf * fb);
+	uint64_t s = t->seed + a->id * UINT64_C(0x1234567), w = 0;
+
+	if (!buf) {
+		FAIL("writer %u: out of memory", a->id);
+		goto out;
+	}
+	while (w < t->total && !failed_yet()) {
+		uint32_t n = rnd_chunk(&s, rf);
+		uint64_t slowest;
+
+		if (n > t->total - w)
+			n = (uint32_t)(t->total - w);
+		for (uint32_t f = 0; f < n; f++)
+			for (uint32_t j = 0; j < fb; j++)
+				buf[(size_t)f * fb + j] = wpattern(a->id, w + f, j);
+		/* Never more than the ring ahead of the slowest paced reader. */
+		for (;;) {
+			slowest = UINT64_MAX;
+			for (unsigned int r = 0; r < SH_PACED; r++) {
+				uint64_t p = atomic_load_explicit(&t->read_pos[r][a->id],
+								  memory_order_acquire);
+
+				slowest = p < slowest ? p : slowest;
+			}
+			if (w + n <= slowest + rf || failed_yet())
+				break;
+			t->waits_full[a->id]++;
+			sched_yield();
+		}
+		shm_ring_claim(ring, w + n);
+		shm_ring_write(ring, fb, w, buf, n);
+		shm_ring_publish(ring, w + n);
+		w += n;
+	}
+	free(buf);
+out:
+	atomic_fetch_add(&t->writers_done, 1);
+	return NULL;
+}
+
+/* The first frame of buf (n frames from writer k's position pos) that is wrong, or n. */
+static uint32_t wverify(const uint8_t *buf, uint32_t fb, unsigned int k, uint64_t pos,
+			uint32_t n)
+{
+	for (uint32_t f = 0; f < n; f++)
+		for (uint32_t j = 0; j < fb; j++)
+			if (buf[(size_t)f * fb + j] != wpattern(k, pos + f, j))
+				return f;
+	return n;
+}
+
+/* Reads every writer's ring in turn; the writers wait for it. */
+static void *paced_reader(void *arg)
+{
+	struct shared_arg *a = arg;
+	struct shared_test *t = a->t;
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(&t->ring[0], fb);
+	uint8_t *buf = malloc((size_t)rf * fb);
+	uint64_t s = t->seed ^ (UINT64_C(0x5555555555555555) + a->id), pos[SH_WRITERS] = { 0 };
+	unsigned int finished = 0;
+
+	if (!buf) {
+		FAIL("reader %u: out of memory", a->id);
+		return NULL;
+	}
+	while (finished < SH_WRITERS && !failed_yet()) {
+		bool moved = false;
+
+		finished = 0;
+		for (unsigned int k = 0; k < SH_WRITERS && !failed_yet(); k++) {
+			const struct shm_ring *ring = &t->ring[k];
+			uint64_t written = shm_ring_written(ring), intact, r = pos[k];
+			uint32_t n, bad;
+
+			if (r == t->total) {
+				finished++;
+				continue;
+			}
+			if (written > r + rf || written > t->total) {
+				FAIL("fb %u ring %u: writer at %" PRIu64 ", paced reader %u at %" PRIu64,
+				     fb, k, written, a->id, r);
+				break;
+			}
+			if (written == r)
+				continue;
+			n = rnd_chunk(&s, (uint32_t)(written - r));
+			shm_ring_read(ring, fb, r, buf, n);
+			intact = shm_ring_intact_from(ring, fb);
+			if (r < intact) {
+				FAIL("fb %u ring %u: paced read at %" PRIu64 " but intact only from %"
+				     PRIu64, fb, k, r, intact);
+				break;
+			}
+			bad = wverify(buf, fb, k, r, n);
+			if (bad != n) {
+				FAIL("fb %u ring %u: paced reader %u: frame %" PRIu64 " is wrong", fb, k,
+				     a->id, r + bad);
+				break;
+			}
+			pos[k] = r + n;
+			atomic_store_explicit(&t->read_pos[a->id][k], pos[k], memory_order_release);
+			moved = true;
+		}
+		if (!moved)
+			sched_yield();
+	}
+	if (finished != SH_WRITERS && !failed_yet())
+		FAIL("fb %u: paced reader %u stopped early", fb, a->id);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Reads every writer's ring as a late capture would: what is still in the
+ * ring, checked after the copy.  Frames it copied below
+ * shm_ring_intact_from() are dropped; every other frame must be right.
+ */
+static void *lossy_reader(void *arg)
+{
+	struct shared_arg *a = arg;
+	struct shared_test *t = a->t;
+	uint32_t fb = t->frame_bytes, rf = shm_ring_frames(&t->ring[0], fb);
+	uint8_t *buf = malloc((size_t)rf * fb);
+	uint64_t s = t->seed ^ UINT64_C(0x3333333333333333), pos[SH_WRITERS] = { 0 };
+	uint64_t last[SH_WRITERS] = { 0 }, verified = 0, spoiled = 0, skipped = 0, overruns = 0;
+	bool done = false;
+
+	if (!buf) {
+		FAIL("lossy reader: out of memory");
+		return NULL;
+	}
+	while (!done && !failed_yet()) {
+		/* Writers done before this pass: it drains them to the end. */
+		bool last_pass = atomic_load(&t->writers_done) == SH_WRITERS;
+
+		for (unsigned int k = 0; k < SH_WRITERS && !failed_yet(); k++) {
+			const struct shm_ring *ring = &t->ring[k];
+			uint64_t written = shm_ring_written(ring), intact, r;
+			uint32_t n, bad;
+
+			if (written < last[k] || written > t->total) {
+				FAIL("fb %u ring %u: write_end %" PRIu64 " after %" PRIu64, fb, k,
+				     written, last[k]);
+				break;
+			}
+			last[k] = written;
+			if (written - pos[k] > rf) {
+				/* Fell out of the ring: start from the oldest frame still in it. */
+				skipped += written - rf - pos[k];
+				pos[k] = written - rf;
+				/*
+				 * Sometimes lose the processor right here, as a capture
+				 * can: the oldest frames are the next to be overwritten.
+				 */
+				if (rnd(&s) % 4 == 0)
+					nanosleep(&(struct timespec){ .tv_nsec = (long)(rnd(&s) % 50000) },
+						  NULL);
+			}
+			while (pos[k] < written) {
+				r = pos[k];
+				n = rnd_chunk(&s, (uint32_t)(written - r));
+				shm_ring_read(ring, fb, r, buf, n);
+				intact = shm_ring_intact_from(ring, fb);
+				if (intact > r) {
+					uint64_t lost = intact - r < n ? intact - r : n;
+
+					spoiled += lost;
+					overruns++;
+					bad = wverify(buf + lost * fb, fb, k, r + lost, n - (uint32_t)lost);
+					if (bad != n - lost) {
+						FAIL("fb %u ring %u: lossy: frame %" PRIu64
+						     " called intact (from %" PRIu64 ") is wrong", fb, k,
+						     r + lost + bad, intact);
+						break;
+					}
+					verified += n - lost;
+				} else {
+					bad = wverify(buf, fb, k, r, n);
+					if (bad != n) {
+						FAIL("fb %u ring %u: lossy: frame %" PRIu64 " is wrong", fb,
+						     k, r + bad);
+						break;
+					}
+					verified += n;
+				}
+				pos[k] = r + n;
+				if (!last_pass)
+					break;
+			}
+		}
+		done = last_pass;
+		/* Fall behind now and then, so that the writers overrun us. */
+		if (rnd(&s) % 8 == 0)
+			nanosleep(&(struct timespec){ .tv_nsec = (long)(rnd(&s) % 400000) }, NULL);
+	}
+	for (unsigned int k = 0; k < SH_WRITERS && !failed_yet(); k++)
+		if (pos[k] != t->total)
+			FAIL("fb %u ring %u: lossy reader ended at %" PRIu64 " of %" PRIu64, fb, k,
+			     pos[k], t->total);
+	atomic_store(&t->verified, verified);
+	atomic_store(&t->spoiled, spoiled);
+	atomic_store(&t->skipped, skipped);
+	atomic_store(&t->overruns, overruns);
+	free(buf);
+	return NULL;
+}
+
+static void run_shared(struct shm_seg *seg, uint32_t fb, uint64_t total, uint64_t seed)
+{
+	struct shared_test *t = calloc(1, sizeof(*t));
+	struct shared_arg wa[SH_WRITERS], ra[SH_READERS];
+	pthread_t wt[SH_WRITERS], rt[SH_READERS];
+	unsigned int nr = SH_PACED + SH_LOSSY;
+	uint64_t waits = 0;
+
+	if (!t) {
+		FAIL("out of memory");
+		return;
+	}
+	t->frame_bytes = fb;
+	t->total = total;
+	t->seed = seed;
+	for (unsigned int k = 0; k < SH_WRITERS; k++) {
+		t->ring[k] = shm_seg_ring(seg, 0, k, true);
+		/* The slot rings tile the cable's ring, each with its own positions. */
+		if (t->ring[k].bytes != SHM_SLOT_RING_BYTES ||
+		    t->ring[k].data != shm_seg_ring(seg, 0, 0, false).data +
+				       (size_t)k * SHM_SLOT_RING_BYTES ||
+		    t->ring[k].slot != shm_seg_slot(seg, 0, k))
+			FAIL("slot %u: ring geometry", k);
+		atomic_store(&t->ring[k].slot->write_claim, 0);
+		atomic_store(&t->ring[k].slot->write_end, 0);
+	}
+	for (unsigned int k = 0; k < SH_WRITERS; k++) {
+		wa[k] = (struct shared_arg){ t, k };
+		if (pthread_create(&wt[k], NULL, shared_writer, &wa[k])) {
+			FAIL("pthread_create");
+			return;
+		}
+	}
+	for (unsigned int r = 0; r < nr; r++) {
+		ra[r] = (struct shared_arg){ t, r };
+		if (pthread_create(&rt[r], NULL, r < SH_PACED ? paced_reader : lossy_reader,
+				   &ra[r])) {
+			FAIL("pthread_create");
+			return;
+		}
+	}
+	for (unsigned int k = 0; k < SH_WRITERS; k++)
+		pthread_join(wt[k], NULL);
+	for (unsigned int r = 0; r < nr; r++)
+		pthread_join(rt[r], NULL);
+	for (unsigned int k = 0; k < SH_WRITERS; k++) {
+		if (shm_ring_written(&t->ring[k]) != total && !failed_yet())
+			FAIL("fb %u slot %u: published %" PRIu64 " of %" PRIu64, fb, k,
+			     shm_ring_written(&t->ring[k]), total);
+		waits += t->waits_full[k];
+	}
+	printf("shared fb %3u: %u writers x %" PRIu64 " frames (%.1f laps of a %u-byte slot ring), "
+	       "%u paced readers got all, %" PRIu64 " full waits\n", fb, SH_WRITERS, total,
+	       (double)total / shm_ring_frames(&t->ring[0], fb), SHM_SLOT_RING_BYTES, SH_PACED,
+	       waits);
+	if (SH_LOSSY) {
+		printf("  lossy reader: %" PRIu64 " frames verified, %" PRIu64 " spoiled in %" PRIu64
+		       " overruns, %" PRIu64 " skipped\n", atomic_load(&t->verified),
+		       atomic_load(&t->spoiled), atomic_load(&t->overruns), atomic_load(&t->skipped));
+		if (!atomic_load(&t->verified) && !failed_yet())
+			FAIL("fb %u: the lossy reader verified nothing", fb);
+		if (atomic_load(&t->verified) + atomic_load(&t->spoiled) + atomic_load(&t->skipped) !=
+		    SH_WRITERS * total && !failed_yet())
+			FAIL("fb %u: lossy reader accounted for %" PRIu64 " frames of %" PRIu64, fb,
+			     atomic_load(&t->verified) + atomic_load(&t->spoiled) +
+			     atomic_load(&t->skipped), SH_WRITERS * total);
+	}
+	free(t);
 }
 
 /* ---- grid seqlock --------------------------------------------------------- */
@@ -204,7 +546,9 @@ struct grid_expect {
 };
 
 struct seq_test {
-	struct shm_cable *c;
+	struct shm_cable *c;		/* grid */
+	struct shm_slot *slot;		/* timeline */
+	unsigned int salt;		/* which timeline: its values differ */
 	uint64_t n;			/* most writes */
 	uint64_t min_loads;		/* per reader, before the writer may stop */
 	_Atomic uint64_t written;	/* writes done */
@@ -309,14 +653,14 @@ static void *grid_reader(void *arg)
 
 /* ---- timeline seqlock ----------------------------------------------------- */
 
-/* Every field of write i is a different function of i. */
-static void tl_make(struct shm_timeline *tl, uint64_t i)
+/* Every field of write i is a different function of i (and of the slot's salt). */
+static void tl_make(struct shm_timeline *tl, uint64_t i, unsigned int salt)
 {
 	tl->count = i;
 	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
-		tl->seg[k].begin_tick = i * 1000 + k;
-		tl->seg[k].end_tick = (i * 1000 + k) ^ UINT64_C(0xf0f0f0f0f0f0f0f0);
-		tl->seg[k].begin_pos = i * UINT64_C(0x9e3779b97f4a7c15) + k;
+		tl->seg[k].begin_tick = i * 1000 + k + ((uint64_t)salt << 56);
+		tl->seg[k].end_tick = (i * 1000 + k) ^ UINT64_C(0xf0f0f0f0f0f0f0f0) ^ salt;
+		tl->seg[k].begin_pos = i * UINT64_C(0x9e3779b97f4a7c15) + k + salt * 77u;
 	}
 }
 
@@ -327,8 +671,8 @@ static void *tl_writer(void *arg)
 
 	writer_start(t);
 	for (uint64_t i = 1; !failed_yet(); i++) {
-		tl_make(&tl, i);
-		shm_timeline_store(t->c, &tl);
+		tl_make(&tl, i, t->salt);
+		shm_timeline_store(t->slot, &tl);
 		atomic_store(&t->written, i);
 		if (writer_may_stop(t, i))
 			break;
@@ -348,7 +692,7 @@ static void *tl_reader(void *arg)
 		struct shm_timeline tl, want;
 
 		was_done = atomic_load(&t->done);
-		if (shm_timeline_load(t->c, &tl) < 0) {
+		if (shm_timeline_load(t->slot, &tl) < 0) {
 			if (tl.count)
 				FAIL("timeline: failed load left count %" PRIu64, tl.count);
 			eagain++;
@@ -356,9 +700,10 @@ static void *tl_reader(void *arg)
 		}
 		if (++loads == t->min_loads)
 			atomic_fetch_add(&t->satisfied, 1);
-		tl_make(&want, tl.count);
+		tl_make(&want, tl.count, t->salt);
 		if (tl.count > t->n || memcmp(&tl, &want, sizeof(tl))) {
-			FAIL("timeline: torn snapshot (count %" PRIu64 ")", tl.count);
+			FAIL("timeline %u: torn or foreign snapshot (count %" PRIu64 ")", t->salt,
+			     tl.count);
 			break;
 		}
 		if (tl.count < last) {
@@ -375,14 +720,18 @@ static void *tl_reader(void *arg)
 	return NULL;
 }
 
+#define TL_SLOTS 2	/* timelines written at once, in slots 0 and TL_SLOT_STEP */
+#define TL_SLOT_STEP 9
+
 static void run_seqlocks(struct shm_seg *seg, uint64_t n, uint64_t min_loads)
 {
 	struct seq_test g = { .c = shm_seg_cable(seg, 1), .n = n, .min_loads = min_loads,
 			      .base_ns = UINT64_C(1) << 40 };
-	struct seq_test tl = { .c = shm_seg_cable(seg, 0), .n = n, .min_loads = min_loads };
+	struct seq_test tl[TL_SLOTS];
 	struct shm_cable *sim = calloc(1, sizeof(*sim));
 	struct shm_timeline zero;
-	pthread_t th[2 + 2 * SEQ_READERS];
+	pthread_t th[(1 + TL_SLOTS) * (1 + SEQ_READERS)];
+	unsigned int nth = 0;
 
 	g.grid = calloc(n + 1, sizeof(*g.grid));
 	if (!sim || !g.grid) {
@@ -401,21 +750,29 @@ static void run_seqlocks(struct shm_seg *seg, uint64_t n, uint64_t min_loads)
 	}
 	atomic_store(&g.c->rate_shift, 0);	/* reset falls back to nominal */
 	shm_grid_reset(g.c, g.base_ns);
-	tl_make(&zero, 0);
-	shm_timeline_store(tl.c, &zero);
-
-	pthread_create(&th[0], NULL, grid_writer, &g);
-	pthread_create(&th[1], NULL, tl_writer, &tl);
-	for (int i = 0; i < SEQ_READERS; i++) {
-		pthread_create(&th[2 + 2 * i], NULL, grid_reader, &g);
-		pthread_create(&th[3 + 2 * i], NULL, tl_reader, &tl);
+	for (unsigned int i = 0; i < TL_SLOTS; i++) {
+		tl[i] = (struct seq_test){ .slot = shm_seg_slot(seg, 0, i * TL_SLOT_STEP),
+					   .salt = i * TL_SLOT_STEP, .n = n, .min_loads = min_loads };
+		tl_make(&zero, 0, tl[i].salt);
+		shm_timeline_store(tl[i].slot, &zero);
 	}
-	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+
+	pthread_create(&th[nth++], NULL, grid_writer, &g);
+	for (unsigned int i = 0; i < TL_SLOTS; i++)
+		pthread_create(&th[nth++], NULL, tl_writer, &tl[i]);
+	for (int i = 0; i < SEQ_READERS; i++) {
+		pthread_create(&th[nth++], NULL, grid_reader, &g);
+		for (unsigned int j = 0; j < TL_SLOTS; j++)
+			pthread_create(&th[nth++], NULL, tl_reader, &tl[j]);
+	}
+	for (unsigned int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	printf("grid: %" PRIu64 " writes, %" PRIu64 " consistent loads, %" PRIu64 " gave up\n",
 	       atomic_load(&g.written), atomic_load(&g.loads), atomic_load(&g.eagain));
-	printf("timeline: %" PRIu64 " writes, %" PRIu64 " consistent loads, %" PRIu64
-	       " gave up\n", atomic_load(&tl.written), atomic_load(&tl.loads), atomic_load(&tl.eagain));
+	for (unsigned int i = 0; i < TL_SLOTS; i++)
+		printf("timeline (slot %u): %" PRIu64 " writes, %" PRIu64 " consistent loads, %"
+		       PRIu64 " gave up\n", tl[i].salt, atomic_load(&tl[i].written),
+		       atomic_load(&tl[i].loads), atomic_load(&tl[i].eagain));
 	free(g.grid);
 	free(sim);
 }
@@ -427,6 +784,7 @@ int main(int argc, char **argv)
 	const char *env = getenv("STRESS_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 24;
 	uint32_t fbs[] = { 1, 6, 9, 256 };
+	uint32_t shared_fbs[] = { 4, 6, 24 };	/* 6: the slot ring ends in a partial frame */
 	struct shm_seg_config cfg = { .card = "stress", .mode = 0600, .gid = -1 };
 	struct shm_seg seg;
 	uint64_t moved = 0;
@@ -449,11 +807,21 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]) && !failed_yet(); i++) {
 		/* About 24 MiB through the ring per size, at least 64 laps. */
 		uint64_t total = (uint64_t)(scale * (24u << 20) / fbs[i]);
-		uint64_t laps = (uint64_t)(scale * 64 * shm_ring_frames(fbs[i]));
+		uint64_t laps = (uint64_t)(scale * 64 * (SHM_RING_BYTES / fbs[i]));
 
 		if (total < laps)
 			total = laps;
 		moved += run_ring(&seg, fbs[i], total, (seed ? seed : 1) + i);
+	}
+	for (size_t i = 0; i < sizeof(shared_fbs) / sizeof(shared_fbs[0]) && !failed_yet(); i++) {
+		/* About 12 MiB per writer and size, at least 32 laps of a slot ring. */
+		uint64_t total = (uint64_t)(scale * (12u << 20) / shared_fbs[i]);
+		uint64_t laps = (uint64_t)(scale * 32 * (SHM_SLOT_RING_BYTES / shared_fbs[i]));
+
+		if (total < laps)
+			total = laps;
+		run_shared(&seg, shared_fbs[i], total, (seed ? seed : 1) + 100 + i);
+		moved += SH_WRITERS * total;
 	}
 	if (!failed_yet())
 		run_seqlocks(&seg, (uint64_t)(scale * (1 << 20)), (uint64_t)(scale * 20000));

@@ -365,7 +365,7 @@ static void test_hostile_values(void)
 	c = shm_seg_cable(&seg, 0);
 	atomic_store(&c->rate_shift, 3);
 	atomic_store(&c->notify, 77);
-	atomic_store(&c->slave_active, 5);
+	atomic_store(&c->play[0].end.active, 5);
 	atomic_store(&c->slave_format, 9999);
 	atomic_store(&c->slave_rate, 50000000);
 	atomic_store(&c->slave_channels, 0);
@@ -380,7 +380,7 @@ static void test_hostile_values(void)
 	CHECK(ctl_val(ctl, 1, SUB, "PCM Slave Access Mode") == 1, "access not 0/1");
 	atomic_store(&c->rate_shift, SHM_SHIFT_NOMINAL);
 	atomic_store(&c->notify, 0);
-	atomic_store(&c->slave_active, 0);
+	atomic_store(&c->play[0].end.active, 0);
 	shm_seg_close(&seg);
 out:
 	snd_ctl_close(ctl);

@@ -71,63 +71,93 @@ static uint32_t verify(const uint8_t *buf, uint32_t frame_bytes, uint64_t first,
 
 /* ---- ring copies ---------------------------------------------------------- */
 
-static void test_spans(uint8_t *ring, uint32_t fb)
+/*
+ * The ring under test sits inside a larger backing buffer (the whole cable
+ * ring, as a slot ring does in the segment): every byte of the backing
+ * outside r->data .. r->data + r->bytes must stay untouched.
+ */
+static void test_spans(const struct shm_ring *r, uint32_t fb)
 {
-	uint32_t rf = shm_ring_frames(fb);
+	uint32_t rf = shm_ring_frames(r, fb);
+	uint8_t *ring = r->data;
 	struct shm_span span[2];
 	uint64_t bases[] = { 0, 1, rf - 1, rf, (uint64_t)rf * 7 + rf / 2,
 			     UINT64_C(1) << 40, UINT64_MAX - rf };
 
-	CHECK(rf == SHM_RING_BYTES / fb, "fb %u rf %u", fb, rf);
+	CHECK(rf == r->bytes / fb, "ring %u fb %u rf %u", r->bytes, fb, rf);
 	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
 		for (int t = 0; t < 50; t++) {
 			uint64_t pos = bases[b] + rnd_range(0, 3);
 			uint32_t frames = (uint32_t)rnd_range(1, rf);
 			uint32_t off = (uint32_t)(pos % rf);
-			unsigned int n = shm_ring_spans(ring, fb, pos, frames, span);
+			unsigned int n = shm_ring_spans(r, fb, pos, frames, span);
 			uint32_t total = 0;
 
 			CHECK(n == (off + (uint64_t)frames > rf ? 2u : 1u),
-			      "fb %u pos %" PRIu64 " frames %u: %u spans", fb, pos, frames, n);
+			      "ring %u fb %u pos %" PRIu64 " frames %u: %u spans", r->bytes, fb, pos,
+			      frames, n);
 			if (n < 1 || n > 2)
 				continue;
-			CHECK(span[0].ptr == ring + (size_t)off * fb, "fb %u first span offset", fb);
+			CHECK(span[0].ptr == ring + (size_t)off * fb, "ring %u fb %u first span offset",
+			      r->bytes, fb);
 			for (unsigned int i = 0; i < n; i++) {
 				total += span[i].frames;
-				CHECK(span[i].frames >= 1, "fb %u empty span %u", fb, i);
+				CHECK(span[i].frames >= 1, "ring %u fb %u empty span %u", r->bytes, fb, i);
 				CHECK(span[i].ptr >= ring && span[i].ptr + (size_t)span[i].frames * fb <=
-				      ring + (size_t)rf * fb, "fb %u span %u out of the ring", fb, i);
+				      ring + (size_t)rf * fb, "ring %u fb %u span %u out of the ring",
+				      r->bytes, fb, i);
 			}
 			if (n == 2)
 				CHECK(span[1].ptr == ring && span[0].frames == rf - off,
-				      "fb %u wrap split at %u", fb, span[0].frames);
-			CHECK(total == frames, "fb %u total %u != %u", fb, total, frames);
+				      "ring %u fb %u wrap split at %u", r->bytes, fb, span[0].frames);
+			CHECK(total == frames, "ring %u fb %u total %u != %u", r->bytes, fb, total,
+			      frames);
 		}
 	}
 	/* Degenerate inputs: nothing to copy, no span. */
-	CHECK(shm_ring_spans(ring, fb, 5, 0, span) == 0, "zero frames");
-	CHECK(shm_ring_spans(ring, 0, 5, 10, span) == 0, "zero frame bytes");
-	CHECK(shm_ring_spans(ring, SHM_RING_BYTES + 1, 5, 10, span) == 0, "frame > ring");
+	CHECK(shm_ring_spans(r, fb, 5, 0, span) == 0, "zero frames");
+	CHECK(shm_ring_spans(r, 0, 5, 10, span) == 0, "zero frame bytes");
+	CHECK(shm_ring_spans(r, r->bytes + 1, 5, 10, span) == 0, "frame > ring %u", r->bytes);
+	CHECK(shm_ring_frames(r, r->bytes + 1) == 0 && shm_ring_frames(r, 0) == 0,
+	      "frames of an impossible frame size");
 	/* Clamping: asking for more than the ring gives exactly the ring. */
 	for (uint64_t pos = 0; pos < 3; pos++) {
-		unsigned int n = shm_ring_spans(ring, fb, pos * (rf / 3 + 1), rf + 1000, span);
+		unsigned int n = shm_ring_spans(r, fb, pos * (rf / 3 + 1), rf + 1000, span);
 		uint32_t total = 0;
 
 		for (unsigned int i = 0; i < n && i < 2; i++)
 			total += span[i].frames;
-		CHECK(total == rf, "fb %u clamp gave %u of %u", fb, total, rf);
-		n = shm_ring_spans(ring, fb, pos, UINT32_MAX, span);
+		CHECK(total == rf, "ring %u fb %u clamp gave %u of %u", r->bytes, fb, total, rf);
+		n = shm_ring_spans(r, fb, pos, UINT32_MAX, span);
 		total = 0;
 		for (unsigned int i = 0; i < n && i < 2; i++)
 			total += span[i].frames;
-		CHECK(total == rf, "fb %u clamp of UINT32_MAX gave %u", fb, total);
+		CHECK(total == rf, "ring %u fb %u clamp of UINT32_MAX gave %u", r->bytes, fb, total);
 	}
 }
 
-static void test_round_trip(uint8_t *ring, uint32_t fb)
+/* Every backing byte outside the ring's whole frames still holds 0xa5. */
+static void check_outside(const struct shm_ring *r, uint32_t fb, const uint8_t *backing,
+			  size_t backing_bytes, const char *when)
 {
-	uint32_t rf = shm_ring_frames(fb);
-	size_t tail = SHM_RING_BYTES - (size_t)rf * fb;
+	size_t lo = (size_t)(r->data - backing);
+	size_t hi = lo + (size_t)shm_ring_frames(r, fb) * fb;
+
+	for (size_t i = 0; i < backing_bytes; i++) {
+		if ((i < lo || i >= hi) && backing[i] != 0xa5) {
+			CHECK(0, "ring %u fb %u: byte %zd from the ring's start touched %s", r->bytes, fb,
+			      (ssize_t)i - (ssize_t)lo, when);
+			return;
+		}
+	}
+	check_pass();
+}
+
+static void test_round_trip(const struct shm_ring *r, uint32_t fb, uint8_t *backing,
+			    size_t backing_bytes)
+{
+	uint32_t rf = shm_ring_frames(r, fb);
+	uint8_t *ring = r->data;
 	uint8_t *src = malloc((size_t)(rf + 64) * fb);
 	uint8_t *dst = malloc((size_t)(rf + 64) * fb);
 
@@ -135,8 +165,8 @@ static void test_round_trip(uint8_t *ring, uint32_t fb)
 		CHECK(0, "out of memory");
 		goto out;
 	}
-	/* Bytes past the last whole frame must never be touched. */
-	memset(ring, 0xa5, SHM_RING_BYTES);
+	/* Bytes past the last whole frame, and around the ring, are never touched. */
+	memset(backing, 0xa5, backing_bytes);
 	for (int t = 0; t < 40; t++) {
 		/* Half the cases straddle the wrap on purpose. */
 		uint32_t frames = (uint32_t)rnd_range(1, t % 4 == 0 ? rf : (rf < 600 ? rf : 600));
@@ -145,40 +175,40 @@ static void test_round_trip(uint8_t *ring, uint32_t fb)
 		uint32_t bad;
 
 		fill(src, fb, pos, frames);
-		shm_ring_write(ring, fb, pos, src, frames);
+		shm_ring_write(r, fb, pos, src, frames);
 		/* Frame p lives at slot p % rf: check the placement directly. */
 		for (uint32_t f = 0; f < frames; f += 1 + frames / 16) {
 			uint64_t p = pos + f;
 
 			CHECK(verify(ring + (size_t)(p % rf) * fb, fb, p, 1) == 1,
-			      "fb %u frame %" PRIu64 " not at slot %" PRIu64, fb, p, p % rf);
+			      "ring %u fb %u frame %" PRIu64 " not at slot %" PRIu64, r->bytes, fb, p,
+			      p % rf);
 		}
 		memset(dst, 0x5a, (size_t)frames * fb + fb);
-		shm_ring_read(ring, fb, pos, dst, frames);
+		shm_ring_read(r, fb, pos, dst, frames);
 		bad = verify(dst, fb, pos, frames);
-		CHECK(bad == frames, "fb %u pos %" PRIu64 " frames %u: frame %u differs", fb, pos,
-		      frames, bad);
-		CHECK(dst[(size_t)frames * fb] == 0x5a, "fb %u read past its frames", fb);
+		CHECK(bad == frames, "ring %u fb %u pos %" PRIu64 " frames %u: frame %u differs",
+		      r->bytes, fb, pos, frames, bad);
+		CHECK(dst[(size_t)frames * fb] == 0x5a, "ring %u fb %u read past its frames", r->bytes,
+		      fb);
 	}
-	for (size_t i = 0; i < tail; i++)
-		CHECK(ring[(size_t)rf * fb + i] == 0xa5, "fb %u tail byte %zu touched", fb, i);
+	check_outside(r, fb, backing, backing_bytes, "by writes");
 
 	/* Clamp on write: only rf frames land, the rest of src is ignored. */
 	fill(src, fb, 1000, rf + 64);
-	shm_ring_write(ring, fb, 1000, src, rf + 64);
+	shm_ring_write(r, fb, 1000, src, rf + 64);
 	memset(dst, 0x5a, (size_t)(rf + 64) * fb);
-	shm_ring_read(ring, fb, 1000, dst, rf + 64);
-	CHECK(verify(dst, fb, 1000, rf) == rf, "fb %u clamped round trip", fb);
+	shm_ring_read(r, fb, 1000, dst, rf + 64);
+	CHECK(verify(dst, fb, 1000, rf) == rf, "ring %u fb %u clamped round trip", r->bytes, fb);
 	/* Clamp on read: nothing written past rf frames of dst. */
 	for (size_t i = (size_t)rf * fb; i < (size_t)(rf + 64) * fb; i++) {
 		if (dst[i] != 0x5a) {
-			CHECK(dst[i] == 0x5a, "fb %u clamped read wrote byte %zu", fb, i);
+			CHECK(dst[i] == 0x5a, "ring %u fb %u clamped read wrote byte %zu", r->bytes, fb,
+			      i);
 			break;
 		}
 	}
-	for (size_t i = 0; i < tail; i++)
-		CHECK(ring[(size_t)rf * fb + i] == 0xa5, "fb %u tail byte %zu touched by clamp", fb,
-		      i);
+	check_outside(r, fb, backing, backing_bytes, "by a clamped write");
 out:
 	free(src);
 	free(dst);
@@ -186,54 +216,83 @@ out:
 
 static void test_claim_protocol(void)
 {
-	struct shm_cable *c = calloc(1, sizeof(*c));
+	struct shm_slot *sl = calloc(SHM_SLOTS, sizeof(*sl));
+	static uint8_t dummy[1];
 	uint32_t fbs[] = { 1, 3, 9, 256 };
 
-	if (!c) {
+	if (!sl) {
 		CHECK(0, "out of memory");
 		return;
 	}
-	CHECK(shm_ring_written(c) == 0, "fresh cable written %" PRIu64, shm_ring_written(c));
-	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]); i++) {
-		uint32_t fb = fbs[i], rf = shm_ring_frames(fb);
-		uint64_t claims[] = { 0, 1, rf - 1, rf, (uint64_t)rf + 1, (uint64_t)rf * 5 + 17,
-				      UINT64_MAX };
+	for (int shared = 0; shared < 2; shared++) {
+		/* The positions are the slot's; the ring size is always ours. */
+		struct shm_ring r = { dummy, shared ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES,
+				      &sl[shared ? 5 : 0] };
+		struct shm_slot *c = r.slot;
 
-		shm_ring_claim(c, 0);
-		CHECK(shm_ring_intact_from(c, fb) == 0, "fb %u no claim", fb);
-		for (size_t k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
-			uint64_t want = claims[k] > rf ? claims[k] - rf : 0;
+		CHECK(shm_ring_written(&r) == 0, "fresh slot written %" PRIu64, shm_ring_written(&r));
+		for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]); i++) {
+			uint32_t fb = fbs[i], rf = shm_ring_frames(&r, fb);
+			uint64_t claims[] = { 0, 1, rf - 1, rf, (uint64_t)rf + 1,
+					      (uint64_t)rf * 5 + 17, UINT64_MAX };
 
-			shm_ring_claim(c, claims[k]);
-			CHECK(atomic_load(&c->write_claim) == claims[k], "claim stored");
-			CHECK(shm_ring_intact_from(c, fb) == want,
-			      "fb %u claim %" PRIu64 ": intact from %" PRIu64 ", want %" PRIu64, fb,
-			      claims[k], shm_ring_intact_from(c, fb), want);
-			/* The claim never moves write_end: readers see only published data. */
-			CHECK(shm_ring_written(c) == atomic_load(&c->write_end), "claim touched end");
+			CHECK(rf == r.bytes / fb, "ring %u fb %u frames %u", r.bytes, fb, rf);
+			shm_ring_claim(&r, 0);
+			CHECK(shm_ring_intact_from(&r, fb) == 0, "ring %u fb %u no claim", r.bytes, fb);
+			for (size_t k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
+				uint64_t want = claims[k] > rf ? claims[k] - rf : 0;
+
+				shm_ring_claim(&r, claims[k]);
+				CHECK(atomic_load(&c->write_claim) == claims[k], "claim stored");
+				CHECK(shm_ring_intact_from(&r, fb) == want,
+				      "ring %u fb %u claim %" PRIu64 ": intact from %" PRIu64
+				      ", want %" PRIu64, r.bytes, fb, claims[k],
+				      shm_ring_intact_from(&r, fb), want);
+				/* The claim never moves write_end: readers see only published data. */
+				CHECK(shm_ring_written(&r) == atomic_load(&c->write_end),
+				      "claim touched end");
+			}
+			shm_ring_publish(&r, (uint64_t)rf * 3 + i);
+			CHECK(shm_ring_written(&r) == (uint64_t)rf * 3 + i, "publish");
 		}
-		shm_ring_publish(c, (uint64_t)rf * 3 + i);
-		CHECK(shm_ring_written(c) == (uint64_t)rf * 3 + i, "publish");
-	}
-	/*
-	 * The protocol as a reader uses it: copy [q, q+n) with write_end >= q+n;
-	 * a writer that then claimed up to q + rf has not reached slot q, one that
-	 * claimed q + rf + 1 has.
-	 */
-	{
-		uint32_t fb = 9, rf = shm_ring_frames(fb);
-		uint64_t q = 123456;
+		/*
+		 * The protocol as a reader uses it: copy [q, q+n) with write_end >=
+		 * q+n; a writer that then claimed up to q + rf has not reached slot
+		 * q, one that claimed q + rf + 1 has.
+		 */
+		{
+			uint32_t fb = 9, rf = shm_ring_frames(&r, fb);
+			uint64_t q = 123456;
 
-		shm_ring_claim(c, q + 100);
-		shm_ring_publish(c, q + 100);
-		CHECK(q + 10 <= shm_ring_written(c), "readable");
-		shm_ring_claim(c, q + rf);
-		CHECK(q >= shm_ring_intact_from(c, fb), "claim q+rf must leave q intact");
-		shm_ring_claim(c, q + rf + 1);
-		CHECK(q < shm_ring_intact_from(c, fb), "claim q+rf+1 must spoil q");
-		CHECK(q + 1 >= shm_ring_intact_from(c, fb), "but not q+1");
+			shm_ring_claim(&r, q + 100);
+			shm_ring_publish(&r, q + 100);
+			CHECK(q + 10 <= shm_ring_written(&r), "readable");
+			shm_ring_claim(&r, q + rf);
+			CHECK(q >= shm_ring_intact_from(&r, fb), "ring %u: claim q+rf must leave q intact",
+			      r.bytes);
+			shm_ring_claim(&r, q + rf + 1);
+			CHECK(q < shm_ring_intact_from(&r, fb), "ring %u: claim q+rf+1 must spoil q",
+			      r.bytes);
+			CHECK(q + 1 >= shm_ring_intact_from(&r, fb), "ring %u: but not q+1", r.bytes);
+		}
 	}
-	free(c);
+	/* Slots are independent: claims and publishes of one never show in another. */
+	for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+		struct shm_ring r = { dummy, SHM_SLOT_RING_BYTES, &sl[k] };
+
+		shm_ring_claim(&r, 1000000 + k);
+		shm_ring_publish(&r, 2000000 + k);
+	}
+	for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+		struct shm_ring r = { dummy, SHM_SLOT_RING_BYTES, &sl[k] };
+		uint32_t rf = shm_ring_frames(&r, 4);
+
+		CHECK(shm_ring_written(&r) == 2000000 + k, "slot %u written %" PRIu64, k,
+		      shm_ring_written(&r));
+		CHECK(shm_ring_intact_from(&r, 4) == 1000000 + k - rf, "slot %u intact %" PRIu64, k,
+		      shm_ring_intact_from(&r, 4));
+	}
+	free(sl);
 }
 
 /* ---- clock grid ----------------------------------------------------------- */
@@ -397,17 +456,33 @@ static void test_grid_hostile(void)
 	g = keep;
 	CHECK(shm_grid_load(c, &g) == -EAGAIN, "stuck odd seq must give -EAGAIN");
 	CHECK(!memcmp(&g, &keep, sizeof(g)), "stuck seq changed the caller's grid");
-	/* And the timeline reader, likewise: unreadable means count 0 (silence). */
+	/*
+	 * And the timeline readers, likewise: unreadable means count 0
+	 * (silence).  Each playback slot has its own seqlock: one stuck slot
+	 * silences that playback only.
+	 */
 	{
 		struct shm_timeline tl;
 
-		memset(&tl, 0x3c, sizeof(tl));
-		atomic_store(&c->tl_seq, 1);
-		atomic_store(&c->tl_count, 3);
-		CHECK(shm_timeline_load(c, &tl) == -EAGAIN, "stuck timeline seq");
-		CHECK(tl.count == 0, "unreadable timeline count %" PRIu64, tl.count);
-		atomic_store(&c->tl_seq, 2);
-		CHECK(shm_timeline_load(c, &tl) == 0 && tl.count == 3, "even timeline seq loads");
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			atomic_store(&c->play[k].tl_seq, 2 * k);
+			atomic_store(&c->play[k].tl_count, 10 + k);
+		}
+		atomic_store(&c->play[5].tl_seq, 1);
+		atomic_store(&c->play[5].tl_count, 3);
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			memset(&tl, 0x3c, sizeof(tl));
+			if (k == 5) {
+				CHECK(shm_timeline_load(&c->play[k], &tl) == -EAGAIN, "stuck timeline seq");
+				CHECK(tl.count == 0, "unreadable timeline count %" PRIu64, tl.count);
+			} else {
+				CHECK(shm_timeline_load(&c->play[k], &tl) == 0 && tl.count == 10 + k,
+				      "slot %u next to a stuck slot: count %" PRIu64, k, tl.count);
+			}
+		}
+		atomic_store(&c->play[5].tl_seq, 2);
+		CHECK(shm_timeline_load(&c->play[5], &tl) == 0 && tl.count == 3,
+		      "even timeline seq loads");
 	}
 	free(c);
 }
@@ -488,15 +563,44 @@ static void test_timeline_basics(void)
 	}
 	CHECK(tl.seg[(SHM_TL_SEGS + 2) % SHM_TL_SEGS].begin_tick == 1000 * (SHM_TL_SEGS + 2),
 	      "slot reuse");
-	/* Store/load round trip through a cable is exact. */
+	/* Store/load round trip through a slot is exact. */
 	{
 		struct shm_timeline back;
 
-		shm_timeline_store(c, &tl);
-		CHECK(atomic_load(&c->tl_seq) % 2 == 0, "timeline seq left odd");
+		shm_timeline_store(&c->play[0], &tl);
+		CHECK(atomic_load(&c->play[0].tl_seq) % 2 == 0, "timeline seq left odd");
 		memset(&back, 0xee, sizeof(back));
-		CHECK(shm_timeline_load(c, &back) == 0, "load");
+		CHECK(shm_timeline_load(&c->play[0], &back) == 0, "load");
 		CHECK(!memcmp(&back, &tl, sizeof(tl)), "timeline round trip");
+	}
+	/*
+	 * Every playback slot has a timeline of its own: a different one in
+	 * each, stored in a scrambled order, each loads back exactly, and the
+	 * seqlocks end even.
+	 */
+	{
+		struct shm_timeline mine[SHM_SLOTS], back;
+
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			memset(&mine[k], 0, sizeof(mine[k]));
+			for (unsigned int i = 0; i <= k % 6; i++) {
+				shm_timeline_open(&mine[k], 1000 * k + 100 * i, 7 * k + 50 * i);
+				if (i < k % 6)
+					shm_timeline_close(&mine[k], 1000 * k + 100 * i + 40);
+			}
+		}
+		for (unsigned int i = 0; i < SHM_SLOTS; i++) {
+			unsigned int k = (i * 7 + 3) % SHM_SLOTS;
+
+			shm_timeline_store(&c->play[k], &mine[k]);
+		}
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			memset(&back, 0xee, sizeof(back));
+			CHECK(shm_timeline_load(&c->play[k], &back) == 0 &&
+			      !memcmp(&back, &mine[k], sizeof(back)), "slot %u timeline", k);
+			CHECK(atomic_load(&c->play[k].tl_seq) == 2 * (k ? 1u : 2u),
+			      "slot %u seq %u", k, atomic_load(&c->play[k].tl_seq));
+		}
 	}
 	free(c);
 }
@@ -572,7 +676,7 @@ static void test_timeline_garbage(void)
 {
 	static const uint64_t edge[] = { 0, 1, 2, UINT64_MAX / 2, UINT64_MAX - 2,
 					 UINT64_MAX - 1, UINT64_MAX };
-	struct shm_cable *c = calloc(1, sizeof(*c));
+	struct shm_slot *c = calloc(1, sizeof(*c));
 	unsigned int bad_pos = 0, bad_tick = 0;
 
 	if (!c) {
@@ -583,7 +687,7 @@ static void test_timeline_garbage(void)
 		struct shm_timeline tl;
 		uint64_t *w = (uint64_t *)&tl;
 
-		/* Raw words through the shared cable, as a peer would leave them. */
+		/* Raw words through a shared slot, as a peer would leave them. */
 		for (size_t i = 0; i < sizeof(tl) / sizeof(uint64_t); i++)
 			w[i] = rnd() & 1 ? rnd() : edge[rnd() % 7] + rnd_range(0, 3);
 		if (t % 2)
@@ -653,6 +757,12 @@ static void test_header_check(void)
 	h->version = SHM_RING_VERSION + 1;
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
 	      strstr(why, "version"), "bad version: %s", why);
+	/* A layout-1 segment (one timeline per cable, no slots) is not read as ours. */
+	CHECK(SHM_RING_VERSION == 2, "layout version %u", SHM_RING_VERSION);
+	make_header(img);
+	h->version = 1;
+	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
+	      strstr(why, "layout version 1"), "version 1: %s", why);
 	make_header(img);
 	h->header_bytes = SHM_HEADER_BYTES * 2;
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
@@ -790,8 +900,34 @@ static void test_seg_create(void)
 		CHECK(shm_grid_load(shm_seg_cable(&a, k), &g) == 0 && g.shift == SHM_SHIFT_NOMINAL,
 		      "cable %u initial shift %u", k, g.shift);
 	}
-	CHECK(shm_seg_ring(&a, 1) == (uint8_t *)a.hdr + SHM_HEADER_BYTES + SHM_RING_BYTES,
-	      "ring 1 address");
+	/*
+	 * Ring geometry.  Not shared: slot 0 owns the cable's whole ring,
+	 * whatever slot is asked for.  Shared: slot k owns the k-th
+	 * SHM_SLOT_RING_BYTES of it; the slot parts tile the cable's ring.
+	 */
+	CHECK(SHM_SLOT_RING_BYTES * SHM_SLOTS == SHM_RING_BYTES && SHM_SLOTS == 16 &&
+	      SHM_SLOT_RING_BYTES == 131072, "slot ring %u x %u", SHM_SLOT_RING_BYTES, SHM_SLOTS);
+	for (unsigned int cab = 0; cab < SHM_CABLES; cab++) {
+		uint8_t *base = (uint8_t *)a.hdr + SHM_HEADER_BYTES + (size_t)cab * SHM_RING_BYTES;
+
+		for (unsigned int k = 0; k < SHM_SLOTS + 3; k++) {
+			struct shm_ring whole = shm_seg_ring(&a, cab, k, false);
+			struct shm_ring part = shm_seg_ring(&a, cab, k, true);
+			unsigned int m = k % SHM_SLOTS;
+
+			CHECK(whole.data == base && whole.bytes == SHM_RING_BYTES &&
+			      whole.slot == &a.hdr->cable[cab].play[0],
+			      "cable %u exclusive ring for slot %u", cab, k);
+			CHECK(part.data == base + (size_t)m * SHM_SLOT_RING_BYTES &&
+			      part.bytes == SHM_SLOT_RING_BYTES && part.slot == &a.hdr->cable[cab].play[m] &&
+			      part.slot == shm_seg_slot(&a, cab, k),
+			      "cable %u shared ring of slot %u", cab, k);
+			CHECK(part.data + part.bytes <= (uint8_t *)a.hdr + a.map_bytes,
+			      "slot ring %u past the mapping", k);
+		}
+	}
+	CHECK(shm_seg_ring(&a, 1 + SHM_CABLES, 2, true).data ==
+	      shm_seg_ring(&a, 1, 2, true).data, "cable index reduced modulo SHM_CABLES");
 
 	/* A second open validates and maps the same segment. */
 	err = shm_seg_open(&b, &cfg, why, sizeof(why));
@@ -800,10 +936,32 @@ static void test_seg_create(void)
 		CHECK(fstat(a.fd, &st) == 0 && fstat(b.fd, &st2) == 0 && st.st_ino == st2.st_ino,
 		      "not the same file");
 		CHECK(a.hdr != b.hdr, "expected a separate mapping");
-		shm_seg_ring(&a, 1)[SHM_RING_BYTES - 1] = 0x42;
-		atomic_store(&shm_seg_cable(&a, 0)->write_end, 4242);
-		CHECK(shm_seg_ring(&b, 1)[SHM_RING_BYTES - 1] == 0x42, "ring not shared");
-		CHECK(shm_ring_written(shm_seg_cable(&b, 0)) == 4242, "header not shared");
+		struct shm_ring wa = shm_seg_ring(&a, 1, 0, false), wb = shm_seg_ring(&b, 1, 0, false);
+
+		wa.data[SHM_RING_BYTES - 1] = 0x42;
+		atomic_store(&shm_seg_slot(&a, 0, 0)->write_end, 4242);
+		CHECK(wb.data[SHM_RING_BYTES - 1] == 0x42, "ring not shared");
+		CHECK(shm_ring_written(&(struct shm_ring){ wb.data, wb.bytes,
+							   shm_seg_slot(&b, 0, 0) }) == 4242,
+		      "header not shared");
+		/* A slot ring written through one open is that part of the cable's ring in the other. */
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			struct shm_ring pa = shm_seg_ring(&a, 1, k, true);
+			uint8_t frame[6];
+
+			fill(frame, sizeof(frame), 1000 * k + 5, 1);
+			shm_ring_write(&pa, sizeof(frame), 5 + (uint64_t)k * 100000, frame, 1);
+			shm_ring_publish(&pa, 6 + (uint64_t)k * 100000);
+		}
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			struct shm_ring pb = shm_seg_ring(&b, 1, k, true);
+			uint32_t rf = shm_ring_frames(&pb, 6);
+			size_t at = (size_t)k * SHM_SLOT_RING_BYTES +
+				    (size_t)((5 + (uint64_t)k * 100000) % rf) * 6;
+
+			CHECK(verify(wb.data + at, 6, 1000 * k + 5, 1) == 1, "slot %u frame placement", k);
+			CHECK(shm_ring_written(&pb) == 6 + (uint64_t)k * 100000, "slot %u written", k);
+		}
 		shm_seg_close(&b);
 	}
 	shm_seg_close(&a);
@@ -916,6 +1074,24 @@ static void test_seg_refuse(void)
 	make_header(img);
 	((struct shm_header *)img)->version = SHM_RING_VERSION + 1;
 	refuse_unchanged("wrong version", 4, img, SHM_SEGMENT_BYTES);
+	/* A version-1 header: refused by name, untouched. */
+	make_header(img);
+	((struct shm_header *)img)->version = 1;
+	refuse_unchanged("version 1", 7, img, SHM_SEGMENT_BYTES);
+	{
+		struct shm_seg_config c7 = { .dir = tmpdir, .card = "bad", .subdevice = 7,
+					     .mode = 0600, .gid = -1 };
+
+		CHECK(shm_seg_open(&s, &c7, why, sizeof(why)) == -EPROTO &&
+		      strstr(why, "layout version 1"), "version 1 message: %s", why);
+		CHECK(s.fault == SHM_FAULT_NOT_OURS, "version 1 fault %d", s.fault);
+	}
+	/* A real layout-1 file: 4 KiB header + two rings.  Refused by its size. */
+	make_header(img);
+	((struct shm_header *)img)->version = 1;
+	((struct shm_header *)img)->header_bytes = 4096;
+	((struct shm_header *)img)->segment_bytes = 4096 + 2 * SHM_RING_BYTES;
+	refuse_unchanged("layout-1 file", 8, img, 4096 + 2 * SHM_RING_BYTES);
 	make_header(img);
 	((struct shm_header *)img)->ring_bytes = 4096;
 	refuse_unchanged("wrong ring size in header", 5, img, SHM_SEGMENT_BYTES);
@@ -1011,53 +1187,255 @@ static void test_seg_refuse(void)
 	CHECK(err == -ENOENT && strstr(why, cfg.dir), "missing dir: %d %s", err, why);
 }
 
-static void test_locks(void)
+/* ---- ends: places, exclusion, liveness, the parameter lock ---------------- */
+
+static const struct shm_seg_config lock_cfg = { .dir = tmpdir, .card = "lock", .subdevice = 3,
+						 .mode = 0600, .gid = -1 };
+
+/* n opens of one segment: n open file descriptions, n independent lock owners. */
+static int open_n(struct shm_seg *s, unsigned int n, const struct shm_seg_config *cfg)
 {
-	struct shm_seg_config cfg = { .dir = tmpdir, .card = "lock", .subdevice = 3,
-				      .mode = 0600, .gid = -1 };
-	struct shm_seg a, b;
 	char why[768];
-	int to_child[2], to_parent[2];
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (shm_seg_open(&s[i], cfg, why, sizeof(why)) < 0) {
+			CHECK(0, "open %u: %s", i, why);
+			while (i--)
+				shm_seg_close(&s[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_n(struct shm_seg *s, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		shm_seg_close(&s[i]);
+}
+
+static int attach(struct shm_seg *s, struct shm_place *pl, unsigned int cable, unsigned int role,
+		  bool shared, uint32_t pid, struct shm_attach *at)
+{
+	*pl = (struct shm_place){ .cable = cable, .role = role, .slot = 99, .shared = shared };
+	return shm_end_attach(s, pl, pid, at);
+}
+
+static void test_admin_lock(void)
+{
+	struct shm_seg s[2];
+	struct shm_place pl;
+	struct shm_attach at;
+	uint64_t t0;
+	int err;
+
+	if (open_n(s, 2, &lock_cfg) < 0)
+		return;
+	/* Ends do not block the admin lock. */
+	CHECK(attach(&s[0], &pl, 0, SHM_ROLE_PLAY, false, 100, &at) == 0, "attach");
+	CHECK(shm_seg_admin_lock(&s[1]) == 0, "admin lock while an end is held");
+	/* The admin lock held elsewhere: attach gives up after ~2 s, never hangs. */
+	t0 = shm_now_ns();
+	err = attach(&s[0], &pl, 1, SHM_ROLE_CAP, false, 100, &at);
+	CHECK(err == -EAGAIN, "attach under another's admin lock: %d", err);
+	CHECK(shm_now_ns() - t0 < UINT64_C(10000000000), "attach waited %" PRIu64 " ns",
+	      shm_now_ns() - t0);
+	CHECK(!shm_seg_end_held(&s[1], 1, SHM_ROLE_CAP), "failed attach left a place");
+	shm_seg_admin_unlock(&s[1]);
+	CHECK(shm_seg_admin_lock(&s[0]) == 0, "admin lock after unlock");
+	shm_seg_admin_unlock(&s[0]);
+	pl = (struct shm_place){ .cable = 0, .role = SHM_ROLE_PLAY };
+	shm_end_detach(&s[0], &pl);
+	CHECK(!shm_seg_end_held(&s[1], 0, SHM_ROLE_PLAY), "detach");
+	close_n(s, 2);
+}
+
+/* Exclusive against exclusive and shared, both ways, on every end. */
+static void test_attach_exclusion(void)
+{
+	struct shm_seg s[4];
+	struct shm_place pa, pb, pc;
+	struct shm_attach at;
+	struct shm_end_info info;
+	int err;
+
+	if (open_n(s, 4, &lock_cfg) < 0)
+		return;
+	for (unsigned int cab = 0; cab < SHM_CABLES; cab++) {
+		for (unsigned int role = 0; role < SHM_ROLES; role++) {
+			/* Exclusive holder: another exclusive or shared opener is refused. */
+			err = attach(&s[0], &pa, cab, role, false, 1111, &at);
+			CHECK(err == 0 && pa.slot == 0, "c%u r%u exclusive: %d slot %u", cab, role, err,
+			      pa.slot);
+			CHECK(shm_seg_end_held(&s[1], cab, role), "c%u r%u not seen held", cab, role);
+			CHECK(!shm_seg_end_held(&s[0], cab, role), "own place seen as foreign");
+			CHECK(shm_end_peer_alive(&s[1], cab, role ^ 1u), "c%u r%u peer not alive", cab,
+			      role);
+			CHECK(!shm_end_peer_alive(&s[1], cab, role), "peer of the other end alive");
+			err = attach(&s[1], &pb, cab, role, false, 2222, &at);
+			CHECK(err == -EBUSY && at.busy == SHM_BUSY_EXCLUSIVE && at.holder_pid == 1111,
+			      "c%u r%u exclusive vs exclusive: %d busy %d holder %u", cab, role, err,
+			      at.busy, at.holder_pid);
+			err = attach(&s[1], &pb, cab, role, true, 2222, &at);
+			CHECK(err == -EBUSY && at.busy == SHM_BUSY_EXCLUSIVE && at.holder_pid == 1111,
+			      "c%u r%u shared vs exclusive: %d busy %d holder %u", cab, role, err,
+			      at.busy, at.holder_pid);
+			shm_end_info(&s[1], &pa, &info);
+			CHECK(info.attached && !info.shared && info.pid == 1111,
+			      "c%u r%u info: attached %d shared %d pid %u", cab, role, info.attached,
+			      info.shared, info.pid);
+			/* The other ends are independent. */
+			for (unsigned int o = 0; o < SHM_CABLES * SHM_ROLES; o++)
+				if (o != cab * SHM_ROLES + role)
+					CHECK(!shm_seg_end_held(&s[1], o / SHM_ROLES, o % SHM_ROLES),
+					      "c%u r%u: end %u held too", cab, role, o);
+			shm_end_detach(&s[0], &pa);
+			CHECK(!shm_seg_end_held(&s[1], cab, role), "c%u r%u detach", cab, role);
+			shm_end_info(&s[1], &pa, &info);
+			CHECK(!info.attached && info.pid == 0, "detached info");
+
+			/* Shared holders: an exclusive opener is refused, other shared ones not. */
+			CHECK(attach(&s[0], &pa, cab, role, true, 3333, &at) == 0 && pa.slot == 0,
+			      "c%u r%u shared 1: slot %u", cab, role, pa.slot);
+			CHECK(attach(&s[1], &pb, cab, role, true, 4444, &at) == 0 && pb.slot == 1,
+			      "c%u r%u shared 2: slot %u", cab, role, pb.slot);
+			err = attach(&s[2], &pc, cab, role, false, 5555, &at);
+			CHECK(err == -EBUSY && at.busy == SHM_BUSY_SHARED &&
+			      (at.holder_pid == 3333 || at.holder_pid == 4444),
+			      "c%u r%u exclusive vs shared: %d busy %d holder %u", cab, role, err,
+			      at.busy, at.holder_pid);
+			shm_end_info(&s[2], &pb, &info);
+			CHECK(info.attached && info.shared && info.pid == 4444,
+			      "shared info: attached %d shared %d pid %u", info.attached, info.shared,
+			      info.pid);
+			shm_end_detach(&s[0], &pa);
+			err = attach(&s[2], &pc, cab, role, false, 5555, &at);
+			CHECK(err == -EBUSY && at.busy == SHM_BUSY_SHARED && at.holder_pid == 4444,
+			      "c%u r%u exclusive vs the last shared: %d busy %d holder %u", cab, role,
+			      err, at.busy, at.holder_pid);
+			shm_end_detach(&s[1], &pb);
+			/* All gone: the exclusive opener gets it at once. */
+			err = attach(&s[2], &pc, cab, role, false, 5555, &at);
+			CHECK(err == 0 && pc.slot == 0, "c%u r%u exclusive after shared: %d", cab, role,
+			      err);
+			shm_end_detach(&s[2], &pc);
+		}
+	}
+	/* A file that "gc" unlinked: -ESTALE, and no place left behind. */
+	{
+		struct shm_seg_config cfg = lock_cfg;
+		struct shm_seg g[2];
+
+		cfg.subdevice = 30;
+		if (open_n(g, 2, &cfg) == 0) {
+			unlink(g[0].path);
+			err = attach(&g[0], &pa, 0, SHM_ROLE_PLAY, true, 1, &at);
+			CHECK(err == -ESTALE, "attach to an unlinked segment: %d", err);
+			CHECK(!shm_seg_end_held(&g[1], 0, SHM_ROLE_PLAY) && !shm_slot_alive(&g[1], 0, 0),
+			      "-ESTALE left its place held");
+			close_n(g, 2);
+		}
+	}
+	close_n(s, 4);
+}
+
+/* SHM_SLOTS shared places, then FULL; a freed place is taken again at once. */
+static void test_attach_full(void)
+{
+	struct shm_seg s[SHM_SLOTS + 2];
+	struct shm_place pl[SHM_SLOTS + 2];
+	struct shm_attach at;
+	bool seen[SHM_SLOTS];
+	int err;
+
+	if (open_n(s, SHM_SLOTS + 2, &lock_cfg) < 0)
+		return;
+	for (unsigned int role = 0; role < SHM_ROLES; role++) {
+		memset(seen, 0, sizeof(seen));
+		for (unsigned int i = 0; i < SHM_SLOTS; i++) {
+			err = attach(&s[i], &pl[i], 1, role, true, 500 + i, &at);
+			CHECK(err == 0 && pl[i].slot < SHM_SLOTS && !seen[pl[i].slot % SHM_SLOTS],
+			      "r%u shared %u: %d slot %u", role, i, err, pl[i].slot);
+			if (!err && pl[i].slot < SHM_SLOTS)
+				seen[pl[i].slot] = true;
+		}
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			struct shm_end_info info;
+			struct shm_place q = { .cable = 1, .role = role, .slot = k, .shared = true };
+
+			shm_end_info(&s[SHM_SLOTS + 1], &q, &info);
+			CHECK(info.attached && info.shared && info.pid == 500 + k,
+			      "r%u slot %u info: %d %d pid %u", role, k, info.attached, info.shared,
+			      info.pid);
+			if (role == SHM_ROLE_PLAY)
+				CHECK(shm_slot_alive(&s[SHM_SLOTS + 1], 1, k), "slot %u not alive", k);
+		}
+		/*
+		 * Refused: the last open, which then never attaches before the
+		 * end below, so a hold it kept on the end would show there.
+		 */
+		err = attach(&s[SHM_SLOTS + 1], &pl[SHM_SLOTS + 1], 1, role, true, 999, &at);
+		CHECK(err == -EBUSY && at.busy == SHM_BUSY_FULL && at.holder_pid >= 500 &&
+		      at.holder_pid < 500 + SHM_SLOTS, "r%u 17th shared: %d busy %d holder %u", role,
+		      err, at.busy, at.holder_pid);
+		err = attach(&s[SHM_SLOTS + 1], &pl[SHM_SLOTS + 1], 1, role, false, 999, &at);
+		CHECK(err == -EBUSY && at.busy == SHM_BUSY_SHARED, "r%u exclusive on full: %d busy %d",
+		      role, err, at.busy);
+		/* A released place is free at once, and is the one taken. */
+		shm_end_detach(&s[7], &pl[7]);
+		if (role == SHM_ROLE_PLAY) {
+			CHECK(!shm_slot_alive(&s[SHM_SLOTS + 1], 1, pl[7].slot), "released slot alive");
+			CHECK(shm_slot_alive(&s[SHM_SLOTS + 1], 1, pl[8].slot), "neighbour slot died");
+		}
+		err = attach(&s[SHM_SLOTS], &pl[SHM_SLOTS], 1, role, true, 999, &at);
+		CHECK(err == 0 && pl[SHM_SLOTS].slot == pl[7].slot,
+		      "r%u reuse of slot %u: %d slot %u", role, pl[7].slot, err, pl[SHM_SLOTS].slot);
+		if (role == SHM_ROLE_PLAY)
+			CHECK(shm_slot_alive(&s[SHM_SLOTS + 1], 1, pl[7].slot), "reused slot not alive");
+		pl[7] = pl[SHM_SLOTS];
+		/*
+		 * Everybody leaves: nobody holds the end any more, not even the
+		 * refused opener, and an exclusive opener gets it.
+		 */
+		for (unsigned int i = 0; i < SHM_SLOTS; i++)
+			shm_end_detach(i == 7 ? &s[SHM_SLOTS] : &s[i], &pl[i]);
+		for (unsigned int k = 0; k < SHM_SLOTS && role == SHM_ROLE_PLAY; k++)
+			CHECK(!shm_slot_alive(&s[0], 1, k), "slot %u alive after all left", k);
+		CHECK(!shm_seg_end_held(&s[0], 1, role), "r%u: the refused opener holds the end",
+		      role);
+		err = attach(&s[0], &pl[0], 1, role, false, 1, &at);
+		CHECK(err == 0, "r%u exclusive after the full end emptied: %d busy %d", role, err,
+		      at.busy);
+		shm_end_detach(&s[0], &pl[0]);
+	}
+	close_n(s, SHM_SLOTS + 2);
+}
+
+/*
+ * A child that attaches in its own open, reports its slot, then dies
+ * holding it (how 0: _exit without detach or close; 1: SIGKILL).
+ */
+static void test_attach_dead(void)
+{
+	struct shm_seg s[SHM_SLOTS];
+	struct shm_place pl[SHM_SLOTS], me;
+	struct shm_attach at;
+	struct shm_controls ctl;
+	int to_child[2], to_parent[2], status, err;
+	unsigned char slot;
 	pid_t pid;
-	int status;
 	char ch;
 
-	if (shm_seg_open(&a, &cfg, why, sizeof(why)) < 0 ||
-	    shm_seg_open(&b, &cfg, why, sizeof(why)) < 0) {
-		CHECK(0, "open for locks: %s", why);
+	if (open_n(s, SHM_SLOTS, &lock_cfg) < 0)
 		return;
-	}
-	CHECK(shm_seg_end_claim(&a, 0, SHM_ROLE_PLAY) == 0, "claim on a");
-	CHECK(shm_seg_end_claim(&a, 0, SHM_ROLE_PLAY) == 0, "re-claim by the same open");
-	CHECK(shm_seg_end_claim(&b, 0, SHM_ROLE_PLAY) == -EBUSY, "second claim not -EBUSY");
-	CHECK(shm_seg_end_held(&b, 0, SHM_ROLE_PLAY), "b does not see a's claim");
-	CHECK(!shm_seg_end_held(&a, 0, SHM_ROLE_PLAY), "a sees its own claim as foreign");
-	/* The four ends are independent. */
-	CHECK(!shm_seg_end_held(&b, 0, SHM_ROLE_CAP) && !shm_seg_end_held(&b, 1, SHM_ROLE_PLAY) &&
-	      !shm_seg_end_held(&b, 1, SHM_ROLE_CAP), "other ends held");
-	CHECK(shm_seg_end_claim(&b, 0, SHM_ROLE_CAP) == 0, "b claims the capture end");
-	CHECK(shm_seg_end_held(&a, 0, SHM_ROLE_CAP), "a does not see b's capture");
-	CHECK(shm_seg_end_claim(&a, 0, SHM_ROLE_CAP) == -EBUSY, "a takes b's capture");
-	/* Ends do not block the admin lock, nor the admin lock the ends. */
-	CHECK(shm_seg_admin_lock(&a) == 0, "admin lock");
-	CHECK(shm_seg_end_claim(&b, 1, SHM_ROLE_CAP) == 0, "end claim under admin lock");
-	shm_seg_end_release(&b, 1, SHM_ROLE_CAP);
-	shm_seg_admin_unlock(&a);
-	CHECK(shm_seg_admin_lock(&b) == 0, "admin lock after unlock");
-	shm_seg_admin_unlock(&b);
+	for (int how = 0; how < 4; how++) {
+		bool shared = how >= 2;
+		/* Shared: the child is the 16th opener of a full end. */
+		unsigned int mine = shared ? SHM_SLOTS - 1 : 0;
 
-	shm_seg_end_release(&a, 0, SHM_ROLE_PLAY);
-	CHECK(!shm_seg_end_held(&b, 0, SHM_ROLE_PLAY), "released end still held");
-	CHECK(shm_seg_end_claim(&b, 0, SHM_ROLE_PLAY) == 0, "claim after release");
-	shm_seg_end_release(&b, 0, SHM_ROLE_PLAY);
-	shm_seg_end_release(&b, 0, SHM_ROLE_CAP);
-	/* Close drops every lock of that open. */
-	CHECK(shm_seg_end_claim(&b, 1, SHM_ROLE_PLAY) == 0, "claim before close");
-	shm_seg_close(&b);
-	CHECK(!shm_seg_end_held(&a, 1, SHM_ROLE_PLAY), "close kept the lock");
-
-	/* A process that dies holding an end: the kernel frees it. */
-	for (int how = 0; how < 2; how++) {
+		for (unsigned int i = 0; i < mine; i++)
+			CHECK(attach(&s[i], &pl[i], 0, SHM_ROLE_PLAY, true, 700 + i, &at) == 0,
+			      "fill %u", i);
 		if (pipe(to_child) < 0 || pipe(to_parent) < 0) {
 			CHECK(0, "pipe");
 			break;
@@ -1066,64 +1444,333 @@ static void test_locks(void)
 		pid = fork();
 		if (pid == 0) {
 			struct shm_seg c;
+			struct shm_place p;
+			struct shm_attach a;
 			char w[768];
 
 			close(to_child[1]);
 			close(to_parent[0]);
-			/* Its own open: the inherited a.fd is the parent's OFD. */
-			if (shm_seg_open(&c, &cfg, w, sizeof(w)) < 0 ||
-			    shm_seg_end_claim(&c, 1, SHM_ROLE_CAP) < 0)
+			/* Its own open: the inherited fds are the parent's OFDs. */
+			if (shm_seg_open(&c, &lock_cfg, w, sizeof(w)) < 0 ||
+			    attach(&c, &p, 0, SHM_ROLE_PLAY, shared, (uint32_t)getpid(), &a) < 0)
 				_exit(3);
-			if (write(to_parent[1], "c", 1) != 1)
+			shm_end_set_state(&c, &p, 3, true);	/* running */
+			slot = (unsigned char)p.slot;
+			if (write(to_parent[1], &slot, 1) != 1)
 				_exit(4);
 			if (read(to_child[0], &ch, 1) != 1)
 				_exit(5);
-			_exit(0);	/* no release, no close */
+			_exit(0);	/* no detach, no close */
 		}
 		close(to_child[0]);
 		close(to_parent[1]);
 		CHECK(pid > 0, "fork");
 		if (pid < 0)
 			break;
-		CHECK(read(to_parent[0], &ch, 1) == 1, "child did not claim");
-		CHECK(shm_seg_end_held(&a, 1, SHM_ROLE_CAP), "child's claim not seen");
-		CHECK(shm_seg_end_claim(&a, 1, SHM_ROLE_CAP) == -EBUSY, "child's end taken");
-		if (how == 0) {
-			CHECK(write(to_child[1], "x", 1) == 1, "release child");
-		} else {
-			kill(pid, SIGKILL);
+		CHECK(read(to_parent[0], &slot, 1) == 1, "child did not attach");
+		CHECK(!shared || slot == SHM_SLOTS - 1, "child's slot %u", slot);
+		CHECK(shm_slot_alive(&s[SHM_SLOTS - 1], 0, slot), "child's slot not alive");
+		CHECK(shm_seg_end_held(&s[SHM_SLOTS - 1], 0, SHM_ROLE_PLAY), "child's end not held");
+		shm_controls_read(&s[SHM_SLOTS - 1], 0, &ctl);
+		CHECK(ctl.active, "child's playback not active");
+		{
+			struct shm_end_info info;
+			struct shm_place q = { .cable = 0, .role = SHM_ROLE_PLAY, .slot = slot };
+
+			shm_end_info(&s[SHM_SLOTS - 1], &q, &info);
+			CHECK(info.attached && info.pid == (uint32_t)pid && info.state == 3,
+			      "child's info: %d pid %u state %u", info.attached, info.pid, info.state);
 		}
+		err = attach(&s[SHM_SLOTS - 1], &me, 0, SHM_ROLE_PLAY, shared, 1, &at);
+		CHECK(err == -EBUSY && at.busy == (shared ? SHM_BUSY_FULL : SHM_BUSY_EXCLUSIVE) &&
+		      (shared || at.holder_pid == (uint32_t)pid),
+		      "child's end taken: %d busy %d holder %u", err, at.busy, at.holder_pid);
+		if (how % 2 == 0)
+			CHECK(write(to_child[1], "x", 1) == 1, "release child");
+		else
+			kill(pid, SIGKILL);
 		CHECK(waitpid(pid, &status, 0) == pid, "wait");
-		if (how == 0)
+		if (how % 2 == 0)
 			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 		else
 			CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child not killed");
 		close(to_child[1]);
 		close(to_parent[0]);
-		CHECK(!shm_seg_end_held(&a, 1, SHM_ROLE_CAP), "dead child's end still held (%s)",
-		      how ? "SIGKILL" : "_exit");
-		CHECK(shm_seg_end_claim(&a, 1, SHM_ROLE_CAP) == 0, "dead child's end not free");
-		shm_seg_end_release(&a, 1, SHM_ROLE_CAP);
+		CHECK(!shm_slot_alive(&s[SHM_SLOTS - 1], 0, slot), "dead child's slot alive (%s)",
+		      how % 2 ? "SIGKILL" : "_exit");
+		/* Its Slave Active flag stays set in the segment; nobody believes it. */
+		shm_controls_read(&s[SHM_SLOTS - 1], 0, &ctl);
+		CHECK(!ctl.active, "dead child's playback still active");
+		CHECK(shared || !shm_seg_end_held(&s[SHM_SLOTS - 1], 0, SHM_ROLE_PLAY),
+		      "dead child's end still held");
+		err = attach(&s[SHM_SLOTS - 1], &me, 0, SHM_ROLE_PLAY, shared, 1, &at);
+		CHECK(err == 0 && me.slot == slot, "dead child's place not free: %d slot %u", err,
+		      me.slot);
+		if (!err)
+			shm_end_detach(&s[SHM_SLOTS - 1], &me);
+		for (unsigned int i = 0; i < mine; i++)
+			shm_end_detach(&s[i], &pl[i]);
 	}
-	shm_seg_close(&a);
+	close_n(s, SHM_SLOTS);
+}
+
+/* Who fixes the cable's parameters, with several playbacks and captures. */
+static void test_param_lock(void)
+{
+	struct shm_seg_config cfg = lock_cfg;
+	struct shm_seg s[4];
+	struct shm_place p1, p2, cap, cap2;
+	struct shm_attach at;
+	struct shm_lock_result res;
+	struct shm_params lk, now;
+	struct shm_controls ctl;
+	const struct shm_params A = { 2, 48000, 2, 0, 0 }, B = { 2, 44100, 2, 0, 0 },
+				C = { 10, 48000, 6, 1, 0 };
+	uint32_t gen;
+	int err;
+
+	cfg.subdevice = 31;
+	if (open_n(s, 4, &cfg) < 0)
+		return;
+	/* The first playback (shared) fixes the lock; nobody attached is needed. */
+	CHECK(attach(&s[0], &p1, 1, SHM_ROLE_PLAY, true, 1, &at) == 0 && !at.pinned, "p1");
+	CHECK(!shm_cable_locked(&s[0], 1, &lk), "fresh cable locked");
+	err = shm_cable_lock(&s[0], &p1, &A, 1000, &res);
+	CHECK(err == 0 && res.regridded, "p1 locks A: %d regridded %d", err, res.regridded);
+	CHECK(shm_cable_locked(&s[3], 1, &lk) && shm_params_match(&lk, &A) && lk.access == 0,
+	      "lock is A: %u %u %u", lk.format, lk.rate, lk.channels);
+	shm_controls_read(&s[3], 1, &ctl);
+	CHECK(shm_params_match(&ctl.slave, &A), "slave controls %u %u %u", ctl.slave.format,
+	      ctl.slave.rate, ctl.slave.channels);
+	gen = res.gen;
+	/* A second shared playback is pinned and must match. */
+	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && at.pinned &&
+	      shm_params_match(&at.lock, &A), "p2 pinned to A: %d", at.pinned);
+	err = shm_cable_lock(&s[1], &p2, &B, 2000, &res);
+	CHECK(err == -EINVAL && shm_params_match(&res.held, &A), "p2 wants B: %d held rate %u", err,
+	      res.held.rate);
+	err = shm_cable_lock(&s[1], &p2, &A, 2000, &res);
+	CHECK(err == 0 && !res.regridded && res.gen == gen, "p2 matches A: %d regridded %d gen %u/%u",
+	      err, res.regridded, res.gen, gen);
+	/* A capture likewise. */
+	CHECK(attach(&s[2], &cap, 1, SHM_ROLE_CAP, true, 3, &at) == 0 && at.pinned &&
+	      shm_params_match(&at.lock, &A), "capture pinned");
+	err = shm_cable_lock(&s[2], &cap, &C, 3000, &res);
+	CHECK(err == -EINVAL && shm_params_match(&res.held, &A), "capture wants C: %d", err);
+	CHECK(shm_cable_lock(&s[2], &cap, &A, 3000, &res) == 0 && !res.regridded, "capture A");
+	gen = res.gen;
+	/* Notify mode frees the only playback, not one of two. */
+	CHECK(shm_controls_set_notify(&s[3], 1, true) == 1, "notify on");
+	err = shm_cable_lock(&s[0], &p1, &B, 4000, &res);
+	CHECK(err == -EINVAL, "notify with two playbacks: %d", err);
+	shm_end_detach(&s[1], &p2);
+	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && at.pinned,
+	      "a second playback in notify mode is pinned");
+	shm_end_detach(&s[1], &p2);
+	err = shm_cable_lock(&s[0], &p1, &B, 5000, &res);
+	CHECK(err == 0 && res.regridded && res.gen != gen, "notify relock by the only playback: %d",
+	      err);
+	CHECK(shm_cable_relocked(&s[2], 1, gen, &A), "capture does not see the relock");
+	CHECK(shm_cable_locked(&s[2], 1, &now) && shm_params_match(&now, &B), "lock now B");
+	CHECK(shm_controls_set_notify(&s[3], 1, false) == 1, "notify off");
+	/* A second capture must match the new lock. */
+	CHECK(attach(&s[3], &cap2, 1, SHM_ROLE_CAP, true, 4, &at) == 0 && at.pinned &&
+	      shm_params_match(&at.lock, &B), "second capture pinned to B");
+	CHECK(shm_cable_lock(&s[3], &cap2, &A, 6000, &res) == -EINVAL, "second capture wants A");
+	shm_end_detach(&s[3], &cap2);
+	/* Alone, an opener re-takes the lock whatever it was. */
+	shm_end_detach(&s[2], &cap);
+	err = shm_cable_lock(&s[0], &p1, &C, 7000, &res);
+	CHECK(err == 0 && res.regridded, "alone re-takes: %d", err);
+	CHECK(shm_cable_locked(&s[3], 1, &now) && shm_params_match(&now, &C) && now.access == 1,
+	      "lock now C");
+	/* The last one out frees it. */
+	shm_end_detach(&s[0], &p1);
+	CHECK(!shm_cable_locked(&s[3], 1, &now), "lock kept after the last detach");
+	/* A lock left by a dead opener is freed by the next attach that finds nobody. */
+	CHECK(attach(&s[0], &p1, 1, SHM_ROLE_CAP, false, 1, &at) == 0, "capture alone");
+	CHECK(shm_cable_lock(&s[0], &p1, &A, 8000, &res) == 0, "capture locks A");
+	shm_seg_close(&s[0]);	/* dies: no detach */
+	CHECK(shm_cable_locked(&s[3], 1, &now), "lock of the dead");
+	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && !at.pinned,
+	      "attach after a dead opener is pinned");
+	CHECK(!shm_cable_locked(&s[3], 1, &now), "dead opener's lock not freed");
+	shm_end_detach(&s[1], &p2);
+	close_n(&s[1], 3);
+}
+
+/* play_shared is the first playback's choice; timelines are withdrawn for it. */
+static void test_play_shared(void)
+{
+	struct shm_seg_config cfg = lock_cfg;
+	struct shm_seg s[3];
+	struct shm_place p[3];
+	struct shm_attach at;
+	struct shm_timeline tl, back;
+
+	cfg.subdevice = 32;
+	if (open_n(s, 3, &cfg) < 0)
+		return;
+	memset(&tl, 0, sizeof(tl));
+	shm_timeline_open(&tl, 10, 20);
+	CHECK(!shm_cable_play_shared(&s[2], 0), "fresh cable shared");
+	/* A shared capture does not decide it. */
+	CHECK(attach(&s[0], &p[0], 0, SHM_ROLE_CAP, true, 1, &at) == 0, "shared capture");
+	CHECK(!shm_cable_play_shared(&s[2], 0), "a capture made the playback shared");
+	shm_end_detach(&s[0], &p[0]);
+
+	/* Stale timelines in every slot; the first playback withdraws them all. */
+	for (unsigned int k = 0; k < SHM_SLOTS; k++)
+		shm_timeline_store(shm_seg_slot(&s[2], 0, k), &tl);
+	atomic_store(&shm_seg_slot(&s[2], 0, 0)->write_end, 777);
+	CHECK(attach(&s[0], &p[0], 0, SHM_ROLE_PLAY, true, 1, &at) == 0 && p[0].slot == 0,
+	      "first shared playback");
+	CHECK(at.write_end == 777, "write_end of slot 0: %" PRIu64, at.write_end);
+	CHECK(shm_cable_play_shared(&s[2], 0), "play_shared not set by the first playback");
+	for (unsigned int k = 0; k < SHM_SLOTS; k++)
+		CHECK(shm_timeline_load(shm_seg_slot(&s[2], 0, k), &back) == 0 && back.count == 0,
+		      "slot %u timeline kept by the first playback", k);
+	/* The second withdraws only its own slot's. */
+	shm_timeline_store(shm_seg_slot(&s[2], 0, 0), &tl);
+	shm_timeline_store(shm_seg_slot(&s[2], 0, 1), &tl);
+	shm_timeline_store(shm_seg_slot(&s[2], 0, 2), &tl);
+	atomic_store(&shm_seg_slot(&s[2], 0, 1)->write_end, 4321);
+	CHECK(attach(&s[1], &p[1], 0, SHM_ROLE_PLAY, true, 2, &at) == 0 && p[1].slot == 1,
+	      "second shared playback: slot %u", p[1].slot);
+	CHECK(at.write_end == 4321, "write_end of slot 1: %" PRIu64, at.write_end);
+	CHECK(shm_timeline_load(shm_seg_slot(&s[2], 0, 0), &back) == 0 && back.count == 1,
+	      "the running playback's timeline withdrawn");
+	CHECK(shm_timeline_load(shm_seg_slot(&s[2], 0, 1), &back) == 0 && back.count == 0,
+	      "the new playback's stale timeline kept");
+	CHECK(shm_timeline_load(shm_seg_slot(&s[2], 0, 2), &back) == 0 && back.count == 1,
+	      "another slot's timeline withdrawn");
+	CHECK(shm_cable_play_shared(&s[2], 0), "play_shared");
+	shm_end_detach(&s[0], &p[0]);
+	shm_end_detach(&s[1], &p[1]);
+	/* Next time an exclusive playback comes first: not shared any more. */
+	CHECK(attach(&s[0], &p[0], 0, SHM_ROLE_PLAY, false, 1, &at) == 0, "exclusive playback");
+	CHECK(!shm_cable_play_shared(&s[2], 0), "play_shared kept by an exclusive playback");
+	CHECK(!shm_cable_play_shared(&s[2], 1), "other cable shared");
+	shm_end_detach(&s[0], &p[0]);
+	close_n(s, 3);
+}
+
+/* What an opener publishes about itself. */
+static void test_end_info(void)
+{
+	struct shm_seg_config cfg = lock_cfg;
+	struct shm_seg s[2];
+	struct shm_place p, q;
+	struct shm_attach at;
+	struct shm_end_info info;
+	struct shm_controls ctl;
+	uint32_t seq;
+
+	cfg.subdevice = 33;
+	if (open_n(s, 2, &cfg) < 0)
+		return;
+	CHECK(attach(&s[0], &q, 1, SHM_ROLE_PLAY, true, 8, &at) == 0, "first");
+	CHECK(attach(&s[1], &p, 1, SHM_ROLE_PLAY, true, 9, &at) == 0 && p.slot == 1, "second");
+	seq = shm_controls_seq(&s[0], 1);
+	shm_end_set_state(&s[1], &p, 3, true);
+	CHECK(shm_controls_seq(&s[0], 1) != seq, "Slave Active change not signalled");
+	seq = shm_controls_seq(&s[0], 1);
+	shm_end_set_state(&s[1], &p, 4, true);
+	CHECK(shm_controls_seq(&s[0], 1) == seq, "state change alone signalled");
+	shm_end_set_sizes(&s[1], &p, 256, 1024);
+	shm_end_add_frames(&s[1], &p, 1000);
+	shm_end_add_frames(&s[1], &p, 24);
+	shm_end_add_xrun(&s[1], &p);
+	shm_end_add_xrun(&s[1], &p);
+	shm_end_info(&s[0], &p, &info);
+	CHECK(info.attached && info.shared && info.pid == 9 && info.state == 4 &&
+	      info.period_frames == 256 && info.buffer_frames == 1024 && info.frames == 1024 &&
+	      info.xruns == 2, "info %d %d pid %u state %u %u/%u frames %" PRIu64 " xruns %u",
+	      info.attached, info.shared, info.pid, info.state, info.period_frames,
+	      info.buffer_frames, info.frames, info.xruns);
+	/* The other slot's end is untouched. */
+	shm_end_info(&s[1], &q, &info);
+	CHECK(info.pid == 8 && info.frames == 0 && info.xruns == 0 && info.state == 0,
+	      "slot 0 info changed");
+	CHECK(atomic_load(&shm_seg_slot(&s[0], 1, 1)->end.active) == 1 &&
+	      atomic_load(&shm_seg_slot(&s[0], 1, 0)->end.active) == 0, "active flags");
+	shm_controls_read(&s[0], 1, &ctl);
+	CHECK(ctl.active, "slot 1 runs: Slave Active");
+	shm_end_set_state(&s[1], &p, 5, false);
+	shm_controls_read(&s[0], 1, &ctl);
+	CHECK(!ctl.active, "paused: Slave Active");
+	/* A capture's state lands in its cap[] slot and never sets Slave Active. */
+	shm_end_detach(&s[0], &q);
+	CHECK(attach(&s[0], &q, 1, SHM_ROLE_CAP, true, 10, &at) == 0, "capture");
+	shm_end_set_state(&s[0], &q, 3, true);
+	CHECK(atomic_load(&shm_seg_cable(&s[0], 1)->cap[q.slot].state) == 3 &&
+	      atomic_load(&shm_seg_cable(&s[0], 1)->cap[q.slot].active) == 0,
+	      "capture state/active");
+	shm_controls_read(&s[1], 1, &ctl);
+	CHECK(!ctl.active, "a capture made Slave Active");
+	/* Detach clears the pid and the flag. */
+	shm_end_detach(&s[1], &p);
+	shm_end_info(&s[0], &p, &info);
+	CHECK(!info.attached && info.pid == 0 && info.state == 0, "detached info");
+	shm_end_detach(&s[0], &q);
+	close_n(s, 2);
+}
+
+/* The lock bytes: distinct, inside the file, none of them the admin byte twice. */
+static void test_lock_bytes(void)
+{
+	bool used[256] = { false };
+	unsigned int n = 0;
+
+	used[SHM_LOCK_ADMIN] = true;
+	for (unsigned int c = 0; c < SHM_CABLES; c++) {
+		for (unsigned int r = 0; r < SHM_ROLES; r++) {
+			unsigned int e = SHM_LOCK_END(c, r);
+
+			CHECK(e < 256 && !used[e], "end byte %u reused", e);
+			used[e % 256] = true;
+			for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+				unsigned int b = SHM_LOCK_SLOT(c, r, k);
+
+				CHECK(b < 256 && !used[b], "slot byte %u (c%u r%u k%u) reused", b, c, r, k);
+				used[b % 256] = true;
+				n++;
+			}
+		}
+	}
+	CHECK(n == SHM_CABLES * SHM_ROLES * SHM_SLOTS, "slot bytes %u", n);
 }
 
 int main(void)
 {
 	const char *env = getenv("SHM_TEST_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 20;
-	uint8_t *ring = aligned_alloc(64, SHM_RING_BYTES);
+	/* The cable's ring, with a guard page each side. */
+	size_t backing_bytes = SHM_RING_BYTES + 2 * 4096;
+	uint8_t *backing = aligned_alloc(4096, backing_bytes);
+	struct shm_slot *slot = calloc(1, sizeof(*slot));
 	uint32_t fbs[] = { 1, 3, 9, 256 };
 
 	rng_state = seed ? seed : 1;
 	printf("seed %" PRIu64 " (SHM_TEST_SEED to replay)\n", seed);
-	if (!ring || !mkdtemp(tmpdir)) {
+	if (!backing || !slot || !mkdtemp(tmpdir)) {
 		fprintf(stderr, "setup failed: %s\n", strerror(errno));
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]); i++) {
-		test_spans(ring, fbs[i]);
-		test_round_trip(ring, fbs[i]);
+		/* An exclusive playback's whole-cable ring... */
+		struct shm_ring whole = { backing + 4096, SHM_RING_BYTES, slot };
+
+		test_spans(&whole, fbs[i]);
+		test_round_trip(&whole, fbs[i], backing, backing_bytes);
+		/* ...and the first, a middle and the last slot ring of a shared one. */
+		for (unsigned int k = 0; k < SHM_SLOTS; k += k == 0 ? 7 : SHM_SLOTS - 8) {
+			struct shm_ring part = { backing + 4096 + (size_t)k * SHM_SLOT_RING_BYTES,
+						 SHM_SLOT_RING_BYTES, slot };
+
+			test_spans(&part, fbs[i]);
+			test_round_trip(&part, fbs[i], backing, backing_bytes);
+		}
 	}
 	test_claim_protocol();
 	test_grid_math();
@@ -1135,10 +1782,18 @@ int main(void)
 	test_header_check();
 	test_seg_create();
 	test_seg_refuse();
-	test_locks();
+	test_lock_bytes();
+	test_admin_lock();
+	test_attach_exclusion();
+	test_attach_full();
+	test_attach_dead();
+	test_param_lock();
+	test_play_shared();
+	test_end_info();
 
 	rm_all();
 	rmdir(tmpdir);
-	free(ring);
+	free(backing);
+	free(slot);
 	return check_finish();
 }

@@ -145,21 +145,28 @@ struct cable_info {
 	struct shm_controls ctl;
 	bool has_fill;
 	uint64_t fill;
+	/* Per role: the first attached place (slot 0 if none), then all of them. */
 	struct shm_end_info end[SHM_ROLES];
+	unsigned int slot[SHM_ROLES];
+	struct shm_end_info place[SHM_ROLES][SHM_SLOTS];
+	unsigned int nplaces[SHM_ROLES];
 };
 
-/* Frames written but not yet played, if the playback is running now. */
-static bool playback_fill(struct shm_cable *c, uint32_t rate, uint64_t *fill)
+/* Frames written but not yet played by a playback, if it is running now. */
+static bool playback_fill(struct shm_seg *seg, unsigned int cable, unsigned int slot,
+			  uint32_t rate, uint64_t *fill)
 {
+	struct shm_ring r = shm_seg_ring(seg, cable, slot, shm_cable_play_shared(seg, cable));
 	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
 	struct shm_timeline tl;
 	uint64_t pos, run, written;
 
-	if (!rate || shm_grid_load(c, &g) < 0 || shm_timeline_load(c, &tl) < 0)
+	if (!rate || shm_grid_load(shm_seg_cable(seg, cable), &g) < 0 ||
+	    shm_timeline_load(r.slot, &tl) < 0)
 		return false;
 	if (!shm_timeline_pos(&tl, shm_grid_tick(&g, shm_now_ns()), &pos, &run))
 		return false;
-	written = shm_ring_written(c);
+	written = shm_ring_written(&r);
 	*fill = written > pos ? written - pos : 0;
 	return true;
 }
@@ -172,11 +179,27 @@ static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable
 	if (!ci->ctl.slave.rate)	/* no playback yet: snd-aloop's defaults */
 		ci->ctl.slave = (struct shm_params){ .format = SND_PCM_FORMAT_S16_LE,
 			.rate = LOOP_SLAVE_RATE_DEFAULT, .channels = LOOP_SLAVE_CHANNELS_DEFAULT };
-	for (unsigned int r = 0; r < SHM_ROLES; r++)
-		shm_end_info(seg, cable, r, &ci->end[r]);
+	for (unsigned int r = 0; r < SHM_ROLES; r++) {
+		bool found = false;
+
+		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
+			struct shm_place pl = { .cable = cable, .role = r, .slot = k };
+			struct shm_end_info info;
+
+			shm_end_info(seg, &pl, &info);
+			if (k == 0 || (info.attached && !found)) {
+				ci->end[r] = info;
+				ci->slot[r] = k;
+			}
+			found |= info.attached;
+			if (info.attached)
+				ci->place[r][ci->nplaces[r]++] = info;
+		}
+	}
 	if (ci->locked && ci->end[SHM_ROLE_PLAY].attached &&
 	    ci->end[SHM_ROLE_PLAY].state == SND_PCM_STATE_RUNNING)
-		ci->has_fill = playback_fill(shm_seg_cable(seg, cable), ci->lock.rate, &ci->fill);
+		ci->has_fill = playback_fill(seg, cable, ci->slot[SHM_ROLE_PLAY], ci->lock.rate,
+					     &ci->fill);
 }
 
 static const char *format_name(uint32_t f)
@@ -254,7 +277,19 @@ static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
 	json_end(f, &ci->end[SHM_ROLE_PLAY]);
 	fprintf(f, ", \"capture\": ");
 	json_end(f, &ci->end[SHM_ROLE_CAP]);
-	fprintf(f, "}}");
+	fprintf(f, "}");
+	/* Every attached opener: one per exclusive end, up to 16 per shared end. */
+	for (unsigned int r = 0; r < SHM_ROLES; r++) {
+		fprintf(f, ", \"%s\": {\"shared\": %s, \"openers\": [",
+			r == SHM_ROLE_PLAY ? "playbacks" : "captures",
+			ci->end[r].shared ? "true" : "false");
+		for (unsigned int i = 0; i < ci->nplaces[r]; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			json_end(f, &ci->place[r][i]);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "}");
 }
 
 static void table_header(FILE *f)
@@ -272,11 +307,18 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 	snprintf(cab, sizeof(cab), "%s>%s", pcm_of_device(cable), pcm_of_device(cable ^ 1u));
 	snprintf(rate, sizeof(rate), "%u", ci->lock.rate);
 	snprintf(ch, sizeof(ch), "%u", ci->lock.channels);
-	for (unsigned int r = 0; r < SHM_ROLES; r++) {
-		const struct shm_end_info *en = &ci->end[r];
+	for (unsigned int row = 0; row < SHM_ROLES * SHM_SLOTS; row++) {
+		unsigned int r = row / SHM_SLOTS, i = row % SHM_SLOTS;
+		const struct shm_end_info *en = i ? &ci->place[r][i] : &ci->end[r];
+		char end_name[24];
 
+		/* Row 0 of a role: as ever; then the other openers of a shared end. */
+		if (i && (i >= ci->nplaces[r] || !ci->end[r].shared))
+			continue;
+		snprintf(end_name, sizeof(end_name), "%s%s", r == SHM_ROLE_PLAY ? "playback" :
+			 "capture", i ? "+" : "");
 		snprintf(pid, sizeof(pid), "%u", en->pid);
-		if (r == SHM_ROLE_PLAY && ci->has_fill) {
+		if (r == SHM_ROLE_PLAY && !i && ci->has_fill) {
 			if (percent && en->buffer_frames)
 				snprintf(fill, sizeof(fill), "%llu(%llu%%)",
 					 (unsigned long long)ci->fill,
@@ -290,7 +332,7 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 			"%5u %s\n", e->card, e->subdevice, cab,
 			ci->locked ? format_name(ci->lock.format) : "-", ci->locked ? rate : "-",
 			ci->locked ? ch : "-", !ci->locked ? "-" : ci->lock.access ? "nonint" : "inter",
-			ci->ctl.rate_shift, ci->ctl.notify, r == SHM_ROLE_PLAY ? "playback" : "capture",
+			ci->ctl.rate_shift, ci->ctl.notify, end_name,
 			en->attached ? pid : "-", en->attached ? state_name(en->state) : "-",
 			en->period_frames, en->buffer_frames, (unsigned long long)en->frames, en->xruns, fill);
 	}
