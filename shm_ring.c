@@ -1019,6 +1019,13 @@ bool shm_flow_done(struct shm_seg *seg, unsigned int cable)
 				    memory_order_acquire) != 0;
 }
 
+void shm_bell_path(char *buf, size_t len, const char *seg_path, unsigned int cable,
+		   unsigned int role)
+{
+	snprintf(buf, len, "%s.c%u.%s", seg_path, cable % SHM_CABLES,
+		 role % SHM_ROLES == SHM_ROLE_PLAY ? "play" : "cap");
+}
+
 int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
 		  unsigned int mode, char *why, size_t why_len)
 {
@@ -1026,8 +1033,7 @@ int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s.c%u.%s", seg->path, cable % SHM_CABLES,
-		 role % SHM_ROLES == SHM_ROLE_PLAY ? "play" : "cap");
+	shm_bell_path(path, sizeof(path), seg->path, cable, role);
 	if (mkfifo(path, mode & 07777) < 0 && errno != EEXIST) {
 		snprintf(why, why_len, "cannot create the doorbell %s: %s", path, strerror(errno));
 		return -errno;

@@ -429,6 +429,19 @@ static int cmd_watch(const struct opts *o)
 	return status;
 }
 
+/* The lossless doorbells beside a removed segment (none is fine). */
+static void remove_bells(const char *seg_path)
+{
+	char path[600];
+
+	for (unsigned int c = 0; c < SHM_CABLES; c++)
+		for (unsigned int r = 0; r < SHM_ROLES; r++) {
+			shm_bell_path(path, sizeof(path), seg_path, c, r);
+			if (unlink(path) == 0)
+				printf("removed %s\n", path);
+		}
+}
+
 /* ---- gc ------------------------------------------------------------------ */
 
 /* A size-0 file: its creator died before initialising it. */
@@ -505,6 +518,7 @@ static int cmd_gc(const struct opts *o)
 				printf("would remove %s\n", v[i].path);
 			} else if (unlink(v[i].path) == 0) {
 				printf("removed %s\n", v[i].path);
+				remove_bells(v[i].path);
 			} else {
 				fprintf(stderr, "alsa-loopback: cannot remove %s: %s\n", v[i].path,
 					strerror(errno));
