@@ -3,6 +3,8 @@
 # are missing.  Sourced by demo.sh, check.sh and .ci/run.
 LOOP_DEPS="build-essential autoconf automake libtool pkg-config libasound2-dev \
 alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passwd procps"
+# "make bench" peers (not installed by it; pipewire-alsa conflicts with pulseaudio: bench/README)
+LOOP_BENCH_DEPS="linux-perf strace pipewire pipewire-bin wireplumber dbus-daemon pulseaudio libasound2-plugins"
 
 loop_install_deps() {
 	missing=
