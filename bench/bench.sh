@@ -2,11 +2,15 @@
 # bench.sh - measure the loopback against its peers and its limits; print
 # one table.  Run through make (it builds the helpers first):
 #
-#   make bench            full run, about 6 minutes
-#   make bench-quick      short run for CI, under 2 minutes
+#   make bench            full run, about 11 minutes
+#   make bench-quick      short run for CI, under 90 s
 #   make bench-callgrind  instruction counts per second of audio
 #
 # or directly: bench/bench.sh --builddir DIR [--quick] [--callgrind] [--strict]
+#
+# The peers (PipeWire, PulseAudio) and the syscall counters (perf, strace)
+# are used when installed (deps.sh: LOOP_BENCH_DEPS), never installed here;
+# BENCH_PIPEWIRE_ALSA=DIR names an unpacked pipewire-alsa (bench/README).
 #
 # Every figure is a ratio against a baseline measured in the same run, or
 # a count, or a time compared with a bound the buffer settings imply: the
