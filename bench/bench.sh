@@ -502,7 +502,9 @@ else
 			break
 		fi
 	done
-	[ -n "$pw_plugin" ] || pw_why="PipeWire's ALSA plugin not found: pipewire-alsa not installed (Debian 12: it conflicts with pulseaudio; unpack it instead: apt-get download pipewire-alsa && dpkg-deb -x pipewire-alsa_*.deb DIR, then BENCH_PIPEWIRE_ALSA=DIR)"
+	# pipewire-alsa conflicts with pulseaudio in Debian 12: bench/README
+	# says how to unpack it next to pulseaudio instead.
+	[ -n "$pw_plugin" ] || pw_why="no PipeWire ALSA plugin: install pipewire-alsa, or unpack it and set BENCH_PIPEWIRE_ALSA (bench/README)"
 fi
 if [ -z "$pw_why" ]; then
 	pw="$tmp/pw"
