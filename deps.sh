@@ -2,12 +2,17 @@
 # Install the Debian packages alsa-loopback builds and tests with, if any
 # are missing.  Sourced by demo.sh, check.sh and .ci/run.
 LOOP_DEPS="build-essential autoconf automake libtool pkg-config libasound2-dev \
-alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passwd procps"
-# Programs users run, for tests/client-*.sh (each skips without its program),
-# and the Debian packaging tools for scripts/deb-check.sh.  check.sh and
-# .ci/run install these too; demo.sh does not need them.
+alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passwd procps \
+strace"
+# Programs users run, for tests/client-*.sh and tests/lossless-*.sh (each
+# skips without its program), and the Debian packaging tools for
+# scripts/deb-check.sh.  check.sh and .ci/run install these too; demo.sh
+# does not need them.
 LOOP_CLIENT_DEPS="chromium python3-pyaudio gstreamer1.0-tools gstreamer1.0-alsa \
-gstreamer1.0-plugins-base gstreamer1.0-plugins-good snapserver snapclient debhelper lintian"
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good snapserver snapclient ffmpeg \
+debhelper lintian"
+# "make bench" peers (not installed by it; pipewire-alsa conflicts with pulseaudio: bench/README)
+LOOP_BENCH_DEPS="linux-perf strace pipewire pipewire-bin wireplumber dbus-daemon pulseaudio libasound2-plugins"
 
 loop_install_deps() {
 	missing=

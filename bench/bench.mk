@@ -1,12 +1,13 @@
-# Benchmarks (issue 4): built on demand by "make bench" / "make bench-quick",
+# Benchmarks: built on demand by "make bench" / "make bench-quick",
 # never by "make" or "make check".  bench/bench.sh prints one table.
-BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup
+BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup bench/pcmfind
 EXTRA_PROGRAMS += $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
-EXTRA_DIST += bench/bench.sh bench/README
+EXTRA_DIST += bench/bench.sh bench/shared.sh bench/README
 
 bench_spawn_SOURCES = bench/spawn.c
 bench_wakeup_SOURCES = bench/wakeup.c
+bench_pcmfind_SOURCES = bench/pcmfind.c
 bench_latency_SOURCES = bench/latency.c
 bench_latency_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 bench_latency_LDADD = $(ALSA_LIBS) -lm

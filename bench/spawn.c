@@ -2,7 +2,7 @@
 /*
  * spawn.c - run commands side by side and report what they cost.
  *
- *   spawn [-e ERRFILE] -- CMD ARGS... [::: CMD ARGS...]...
+ *   spawn [-e ERRFILE] [-s SECONDS] -- CMD ARGS... [::: CMD ARGS...]...
  *
  * Starts every command at once (no shell in between, so nothing but the
  * clients themselves is measured), waits for all of them and prints one
@@ -15,6 +15,8 @@
  * command that exits non-zero or dies of a signal counts as failed and is
  * named on stderr; spawn itself exits 1 then.  With -e, the commands'
  * stderr goes to ERRFILE (appended), so the caller can count xrun messages.
+ * With -s, each command starts SECONDS after the one before it (a capture
+ * that must be running before the playback starts).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +47,7 @@ static uint64_t tv_us(struct timeval tv)
 int main(int argc, char **argv)
 {
 	const char *errfile = NULL;
+	double stagger = 0;
 	uint64_t cpu = 0, rss = 0, t0;
 	unsigned int n = 0, failed = 0, left;
 	pid_t *pids;
@@ -54,8 +57,10 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "-e") && i + 1 < argc) {
 			errfile = argv[++i];
+		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
+			stagger = strtod(argv[++i], NULL);
 		} else {
-			fprintf(stderr, "usage: spawn [-e ERRFILE] -- CMD... [::: CMD...]...\n");
+			fprintf(stderr, "usage: spawn [-e ERRFILE] [-s SECONDS] -- CMD... [::: CMD...]...\n");
 			return 2;
 		}
 	}
@@ -85,6 +90,13 @@ int main(int argc, char **argv)
 		argv[i < argc ? i : argc] = NULL;	/* argv[argc] is NULL anyway */
 		if (i == first)
 			continue;
+		if (n && stagger > 0) {
+			struct timespec ts = { .tv_sec = (time_t)stagger,
+					       .tv_nsec = (long)((stagger - (double)(time_t)stagger) * 1e9) };
+
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+		}
 		pid = fork();
 		if (pid < 0) {
 			fprintf(stderr, "spawn: fork: %s\n", strerror(errno));
