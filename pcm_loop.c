@@ -408,6 +408,16 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 	struct lc_end *pos = &lp->pos;
 
 	if (lp->lossless) {
+		/*
+		 * A draining playback writes nothing more: the stream ends here,
+		 * so the capture must take the tail even if it is shorter than
+		 * its avail_min (else each would wait for the other).
+		 */
+		if (is_playback(lp) && io->state == SND_PCM_STATE_DRAINING &&
+		    !shm_flow_done(&lp->seg, lp->place.cable)) {
+			shm_flow_set_done(&lp->seg, lp->place.cable, true);
+			flow_wake_peer(lp);
+		}
 		if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
 			flow_update(lp);
 			/* Everything read and the playback is done: the end of the stream. */
@@ -533,6 +543,9 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 	} else if (lp->lossless) {
 		/* A capture starts at the oldest frame nobody took: nothing is lost. */
 		lp->pos.base = shm_flow_read_pos(&lp->seg, lp->place.cable);
+		/* A stream that ended and was read to its end is over: wait for the next. */
+		if (lp->pos.base == shm_ring_written(&lp->ring))
+			shm_flow_set_done(&lp->seg, lp->place.cable, false);
 	}
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_PREPARED);
