@@ -965,6 +965,22 @@ static int loop_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
 	return 0;
 }
 
+/* Give back what an open took: our place, the segment, descriptors, memory. */
+static void loop_free(struct loop *lp, bool attached)
+{
+	const int fds[] = { lp->timer_fd, lp->epoll_fd, lp->bell_fd, lp->peer_bell_fd };
+
+	if (attached)
+		shm_end_detach(&lp->seg, &lp->place);
+	shm_seg_close(&lp->seg);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(lp->mix_acc);
+	free(lp->mix_buf);
+	free(lp);
+}
+
 static int loop_close(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
@@ -977,20 +993,8 @@ static int loop_close(snd_pcm_ioplug_t *io)
 			shm_flow_set_done(&lp->seg, lp->place.cable, true);
 		if (lp->peer_bell_fd >= 0)
 			flow_wake_peer(lp);
-		shm_end_detach(&lp->seg, &lp->place);
-		shm_seg_close(&lp->seg);
 	}
-	if (lp->timer_fd >= 0)
-		close(lp->timer_fd);
-	if (lp->epoll_fd >= 0)
-		close(lp->epoll_fd);
-	if (lp->bell_fd >= 0)
-		close(lp->bell_fd);
-	if (lp->peer_bell_fd >= 0)
-		close(lp->peer_bell_fd);
-	free(lp->mix_acc);
-	free(lp->mix_buf);
-	free(lp);
+	loop_free(lp, lp->seg.hdr != NULL);
 	return 0;
 }
 
@@ -1339,18 +1343,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	return 0;
 
 fail:
-	if (attached)
-		shm_end_detach(&lp->seg, &lp->place);
-	shm_seg_close(&lp->seg);
-	if (lp->timer_fd >= 0)
-		close(lp->timer_fd);
-	if (lp->epoll_fd >= 0)
-		close(lp->epoll_fd);
-	if (lp->bell_fd >= 0)
-		close(lp->bell_fd);
-	if (lp->peer_bell_fd >= 0)
-		close(lp->peer_bell_fd);
-	free(lp);
+	loop_free(lp, attached);
 	return err;
 }
 
