@@ -939,6 +939,7 @@ void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_contr
 {
 	struct shm_cable *c = shm_seg_cable(seg, cable);
 
+	memset(ctl, 0, sizeof(*ctl));
 	ctl->seq = atomic_load_explicit(&c->ctl_seq, memory_order_acquire);
 	ctl->rate_shift = clamp_shift(atomic_load(&c->rate_shift));
 	ctl->notify = atomic_load(&c->notify) != 0;
