@@ -394,7 +394,7 @@ static void fuzz_attach(const struct hold *h, uint8_t flags)
 	/* Parameters the peer's controls suggest: any values at all. */
 	want = (struct shm_params){ atomic_load(&c->slave_format), atomic_load(&c->slave_rate),
 				    atomic_load(&c->slave_channels),
-				    atomic_load(&c->slave_access) & 1 };
+				    atomic_load(&c->slave_access) & 1, atomic_load(&c->clock) & 1 };
 	err = shm_cable_lock(&me, &pl, &want, atomic_load(&c->grid_base_ns), &res);
 	ASSERT(err == 0 || err == -EINVAL);
 	if (err == 0) {
