@@ -467,6 +467,12 @@ static inline void seq_end_write(_Atomic uint32_t *seq, uint32_t s)
 	atomic_store_explicit(seq, s + 1, memory_order_release);
 }
 
+/* The rate shift becomes a divisor: never trust it. */
+static uint32_t clamp_shift(uint32_t shift)
+{
+	return shift < SHM_SHIFT_MIN ? SHM_SHIFT_MIN : shift > SHM_SHIFT_MAX ? SHM_SHIFT_MAX : shift;
+}
+
 int shm_grid_load(struct shm_cable *c, struct shm_grid *g)
 {
 	for (int i = 0; i < SEQ_RETRIES; i++) {
@@ -479,14 +485,9 @@ int shm_grid_load(struct shm_cable *c, struct shm_grid *g)
 		atomic_thread_fence(memory_order_acquire);
 		if ((s1 & 1u) || s1 != atomic_load_explicit(&c->grid_seq, memory_order_relaxed))
 			continue;
-		/* The shift becomes a divisor: never trust it. */
-		if (shift < SHM_SHIFT_MIN)
-			shift = SHM_SHIFT_MIN;
-		if (shift > SHM_SHIFT_MAX)
-			shift = SHM_SHIFT_MAX;
 		g->base_ns = base_ns;
 		g->base_tick = base_tick;
-		g->shift = shift;
+		g->shift = clamp_shift(shift);
 		return 0;
 	}
 	return -EAGAIN;
@@ -507,10 +508,7 @@ void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint
 {
 	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
 
-	if (shift < SHM_SHIFT_MIN)
-		shift = SHM_SHIFT_MIN;
-	if (shift > SHM_SHIFT_MAX)
-		shift = SHM_SHIFT_MAX;
+	shift = clamp_shift(shift);
 	shm_grid_load(c, &g);
 	/* Rebase at now so the tick count is continuous across the change. */
 	grid_store(c, now_ns, shm_grid_tick(&g, now_ns), shift);
@@ -928,11 +926,6 @@ void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_en
 	info->buffer_frames = atomic_load(&e->buffer_frames);
 	info->frames = atomic_load(&e->frames);
 	info->xruns = atomic_load(&e->xruns);
-}
-
-static uint32_t clamp_shift(uint32_t shift)
-{
-	return shift < SHM_SHIFT_MIN ? SHM_SHIFT_MIN : shift > SHM_SHIFT_MAX ? SHM_SHIFT_MAX : shift;
 }
 
 void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_controls *ctl)
