@@ -40,6 +40,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -81,6 +82,9 @@ struct loop {
 	int epoll_fd;			/* the poll fd: timer_fd and bell_fd */
 	int bell_fd, peer_bell_fd;	/* our doorbell, the other end's */
 	bool saw_peer;			/* the other end was attached once */
+	bool spin_cpus;			/* two CPUs or more: spinning can pay */
+	bool spin_hot;			/* the other end answered quickly: spin first */
+	uint64_t slept_ns;		/* when we went to sleep on our bell, 0: awake */
 
 	/* From hw_params / sw_params. */
 	uint32_t frame_bytes;
@@ -108,6 +112,15 @@ struct loop {
 #define MIX_BLOCK	256u
 /* How often a waiting lossless end looks whether the other end died. */
 #define FLOW_WATCHDOG_NS	(UINT64_C(100) * 1000000u)
+/*
+ * A lossless end that waits spins this long before it sleeps, while the
+ * other end keeps answering within FLOW_HOT_NS: a sleep and a doorbell
+ * cost tens of microseconds (an idle virtual CPU more), a period's copy a
+ * few, so two ends that run flat out would spend most of their time waking
+ * each other.  A paced or stalled peer makes the wait long: no more spins.
+ */
+#define FLOW_SPIN_NS		(UINT64_C(50) * 1000u)
+#define FLOW_HOT_NS		(UINT64_C(200) * 1000u)
 
 static const unsigned int loop_formats[] = {
 	SND_PCM_FORMAT_S8, SND_PCM_FORMAT_U8,
@@ -227,7 +240,8 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 		timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
 		return;
 	}
-	if (flow_ready(lp, appl))
+	/* Hot: poll returns at once, and loop_poll_revents() spins (flow_spin). */
+	if (flow_ready(lp, appl) || lp->spin_hot)
 		timer_set(lp, TIMER_NOW);
 	else if (lp->armed_ns == TIMER_OFF || lp->armed_ns == TIMER_NOW)
 		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
@@ -335,6 +349,51 @@ static void flow_wake_peer(struct loop *lp)
 	shm_flow_wake(&lp->seg, lp->place.cable, lp->place.role ^ 1u, lp->peer_bell_fd);
 }
 
+/* CPUs we may run on (a container or taskset may give us fewer than exist). */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* Not ready, but the other end is quick: watch it for FLOW_SPIN_NS. */
+static bool flow_spin(struct loop *lp)
+{
+	uint64_t until = shm_now_ns() + FLOW_SPIN_NS;
+
+	if (!lp->spin_hot)
+		return false;
+	do {
+		for (int i = 0; i < 64; i++)
+			cpu_relax();
+		flow_update(lp);
+		if (flow_ready(lp, lp->io.appl_ptr))
+			return true;
+	} while (shm_now_ns() < until);
+	lp->spin_hot = false;
+	return false;
+}
+
+/* Ready again after a sleep: was the other end quick?  Then spin next time. */
+static void flow_woke(struct loop *lp)
+{
+	if (lp->slept_ns)
+		lp->spin_hot = lp->spin_cpus && shm_now_ns() - lp->slept_ns < FLOW_HOT_NS;
+	lp->slept_ns = 0;
+}
+
 /*
  * Not ready: empty our doorbell, say we sleep, and look again (the other
  * end may have moved in between; it rings only sleepers).  Still not
@@ -344,6 +403,8 @@ static bool flow_wait(struct loop *lp)
 {
 	bool ready;
 
+	if (!lp->slept_ns)
+		lp->slept_ns = shm_now_ns();
 	shm_bell_drain(lp->bell_fd);
 	shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, true);
 	flow_update(lp);
@@ -810,7 +871,8 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	avail = snd_pcm_avail_update(io->pcm);
 	*revents = 0;
 	if (lp->lossless) {
-		if (avail < 0 || flow_ready(lp, io->appl_ptr) || flow_wait(lp)) {
+		if (avail < 0 || flow_ready(lp, io->appl_ptr) || flow_spin(lp) || flow_wait(lp)) {
+			flow_woke(lp);
 			*revents = ready;
 			if (avail < 0 || (io->state != SND_PCM_STATE_PREPARED &&
 					  io->state != SND_PCM_STATE_RUNNING &&
@@ -1319,6 +1381,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 			goto fail;
 		}
 		lp->io.poll_fd = lp->epoll_fd;
+		lp->spin_cpus = lp->spin_hot = usable_cpus() > 1;
 	}
 	lp->io.poll_events = POLLIN;
 	lp->io.mmap_rw = 0;
