@@ -704,6 +704,8 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 static void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
 			    snd_pcm_uframes_t offset, uint64_t frames)
 {
+	if (!frames)	/* the usual case: nothing was overwritten */
+		return;
 	snd_pcm_areas_silence(areas, offset, lp->io.channels, (snd_pcm_uframes_t)frames,
 			      lp->io.format);
 }
