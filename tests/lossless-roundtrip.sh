@@ -3,7 +3,7 @@
 # of 48 kHz stereo noise goes through in well under real time, bit-exact,
 # the recording starting with the first frame played (no leading silence)
 # and ending with at most aplay's padded last period of zeros.  Both start
-# orders, non-blocking and mmap clients, sox on either end, ffmpeg (if
+# orders, non-blocking and mmap clients, one CPU, sox on either end, ffmpeg (if
 # installed), GStreamer's alsasink with sync=false (if installed), and
 # readers that stop after 2 s (arecord -d 2, sox trim 0 2) get exactly 2 s.
 set -eu
@@ -107,6 +107,15 @@ rt "losslesscap -> lossless (reverse cable)" 13 reader "" ""
 RT_PLAY='' RT_CAP=''
 # Small periods: many wake-ups (60 s = 11250 periods of 256 frames).
 rt "periods of 256 frames" 7 reader "--period-size=256" "--period-size=256"
+# One CPU (a container's quota, taskset): the ends never spin, each sleeps
+# on its doorbell every period; with more, they spin while the other end
+# answers quickly (all the rounds above, on a machine with 2 CPUs or more).
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+	cpus=$(taskset -p $$ | sed 's/.*: //')
+	taskset -p 1 $$ >/dev/null
+	rt "one CPU: no spinning" 14 reader "" ""
+	taskset -p "$cpus" $$ >/dev/null
+fi
 
 # sox on both ends (its alsa driver): the player ends, the recorder gets
 # -ENODEV, takes it as the end of its input and exits 0.
