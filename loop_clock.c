@@ -130,11 +130,18 @@ void lc_freeze(struct lc_end *e)
  *  - once a transfer took everything shown, the next position update
  *    shows nothing new (the "hold"), so the read loop polls instead of
  *    chasing a few frames per pass: a slowed process (strace, valgrind)
- *    would otherwise never poll, and re-arm its timer on every pass.
- * Every later update is frame-exact again: snd_pcm_avail() tells the truth.  Non-blocking mmap clients
- * (PulseAudio, PipeWire) pace themselves on the exact position and get the
- * kernel's rules; playback needs neither (snd_pcm_write_areas() waits for
- * avail_min before a short write).
+ *    would otherwise never poll, and re-arm its timer on every pass;
+ *  - for LC_GRID_SLACK_US after each multiple of avail_min, an update
+ *    shows hw at that multiple, as period-interrupt hardware would: the
+ *    wake-up comes a frame or two late, and a read woken there would take
+ *    its period and then, on the next call, those few frames on their own
+ *    (one more pass through alsa-lib's read loop and our callbacks, about
+ *    a sixth of the capture's CPU per period).
+ * Every other update is frame-exact: snd_pcm_avail() tells the truth but
+ * for those few frames.  Non-blocking mmap clients (PulseAudio, PipeWire)
+ * pace themselves on the exact position and get the kernel's rules;
+ * playback needs none of this (snd_pcm_write_areas() waits for avail_min
+ * before a short write).
  */
 static bool waits_on_grid(const struct lc_end *e, enum lc_state st)
 {
@@ -149,14 +156,22 @@ static uint64_t next_grid(const struct lc_end *e, uint64_t pos)
 }
 
 /* Update what the client is shown of hw: never backwards, never ahead. */
-static void show_hw(struct lc_end *e)
+static void show_hw(struct lc_end *e, enum lc_state st)
 {
+	uint64_t show = e->hw;
+
 	if (e->hold) {
 		e->hold = false;
 		return;
 	}
-	if (e->hw > e->shown)
-		e->shown = e->hw;
+	if (waits_on_grid(e, st)) {
+		uint64_t grid = e->hw / e->avail_min * e->avail_min;
+
+		if (e->hw - grid <= (uint64_t)e->grid.rate * LC_GRID_SLACK_US / 1000000u)
+			show = grid;
+	}
+	if (show > e->shown)
+		e->shown = show;
 }
 
 int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick)
@@ -185,7 +200,7 @@ int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick)
 			ret = -EPIPE;
 	}
 	e->hw = hw;
-	show_hw(e);
+	show_hw(e, st);
 	return ret;
 }
 

@@ -31,6 +31,9 @@ enum lc_state {
 	LC_DRAINING,
 };
 
+/* A grid-waiting capture shows hw at a multiple of avail_min this long (lc_advance). */
+#define LC_GRID_SLACK_US	64u
+
 /* lc_wake(): no deadline, or "ready now". */
 #define LC_WAKE_NEVER	0
 #define LC_WAKE_NOW	1	/* 1 ns after boot: an absolute time always past */

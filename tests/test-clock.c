@@ -237,6 +237,46 @@ static void test_blocking_capture_grid(void)
 	CHECK(lc_avail(&e, 100) == 60, "held once only: snd_pcm_avail() exact again");
 }
 
+/*
+ * Woken a few frames after the grid point, a grid-waiting capture is shown
+ * hw at the grid point (LC_GRID_SLACK_US), so the read takes one whole
+ * period and the next call waits: one transfer per period.  Any later
+ * update is frame-exact; a non-blocking mmap capture always is.
+ */
+static void test_grid_slack(void)
+{
+	struct lc_end e;
+	uint64_t appl = 0, slack = (uint64_t)RATE * LC_GRID_SLACK_US / 1000000u;
+
+	CHECK(slack == 3, "64 us at 48 kHz: 3 frames (%" PRIu64 ")", slack);
+	end_init(&e, false, true);
+	lc_prepare(&e, 0, 0);
+	lc_start(&e, 0);
+	for (int period = 1; period <= 100; period++) {
+		uint64_t grid = (uint64_t)period * 480;
+
+		CHECK(lc_wake(&e, LC_RUNNING, appl) == ns_of(grid), "period %d: wake at the grid",
+		      period);
+		lc_advance(&e, LC_RUNNING, appl, grid + slack);	/* woken `slack` late */
+		CHECK(lc_avail(&e, appl) == 480, "period %d: shown up to the grid point", period);
+		appl = grid;
+		lc_took(&e, LC_RUNNING, appl);
+		lc_advance(&e, LC_RUNNING, appl, grid + slack);	/* the next read call */
+		CHECK(lc_avail(&e, appl) == 0, "period %d: nothing left: the next read waits",
+		      period);
+	}
+	lc_advance(&e, LC_RUNNING, appl, appl + slack + 1);
+	CHECK(lc_avail(&e, appl) == (int64_t)slack + 1, "past the slack: frame-exact");
+	lc_advance(&e, LC_RUNNING, appl, appl + 200);
+	CHECK(lc_avail(&e, appl) == 200, "mid-period: frame-exact");
+
+	end_init(&e, false, false);
+	lc_prepare(&e, 0, 0);
+	lc_start(&e, 0);
+	lc_advance(&e, LC_RUNNING, 0, 481);
+	CHECK(lc_avail(&e, 0) == 481, "non-blocking mmap: frame-exact at the grid point too");
+}
+
 static void test_never_backwards(void)
 {
 	struct lc_end e;
@@ -260,6 +300,7 @@ int main(void)
 	test_drain_and_pause();
 	test_deadlines();
 	test_blocking_capture_grid();
+	test_grid_slack();
 	test_never_backwards();
 	return check_finish();
 }
