@@ -76,10 +76,10 @@ trap 'exit 1' INT TERM HUP
 # T_PEER: the side-by-side runs (PEER_PERIODS, buffer 4 periods), T_PLAT
 # their latency runs; T_SC: syscall tracing; T_LL_MB: the lossless file.
 if [ "$quick" = 1 ]; then
-	T_CPU=3; R_CPU=1; T_LAT64=5; T_LAT=2; T_SCALE=3; SCALES="1 16"; T_COPY=1; T_CG=2
+	T_CPU=3; T_CPU0=0; R_CPU=1; T_LAT64=5; T_LAT=2; T_SCALE=3; SCALES="1 16"; T_COPY=1; T_CG=2
 	T_PEER=3; T_PLAT=2; PEER_PERIODS="256"; T_SC=2; T_LL_MB=100
 else
-	T_CPU=4; R_CPU=5; T_LAT64=60; T_LAT=15; T_SCALE=10; SCALES="1 16 64 256"; T_COPY=3; T_CG=10
+	T_CPU=5; T_CPU0=1; R_CPU=5; T_LAT64=60; T_LAT=15; T_SCALE=10; SCALES="1 16 64 256"; T_COPY=3; T_CG=10
 	T_PEER=30; T_PLAT=10; PEER_PERIODS="256 1024"; T_SC=5; T_LL_MB=200
 fi
 FMT="-f S16_LE -r 48000 -c 2"
@@ -242,14 +242,32 @@ fi
 # least any paced two-process cable does.  What the loopback adds over null
 # is held against that floor.
 #
-# One wake-up costs tens of microseconds here, and what a virtual CPU
-# charges for it drifts from minute to minute by more than the margin the
-# target leaves, so the three runs of a size are interleaved in R_CPU rounds
-# of T_CPU seconds and the row gives the median round (its range beside it).
+# Steady state: each run is made twice, T_CPU and T_CPU0 seconds long, and
+# the difference is divided by T_CPU - T_CPU0, so that start-up (loading the
+# configuration, creating the segment: once per stream, not per period) is
+# left out of a per-period figure; it gets its own row.  (--quick: one run
+# of T_CPU s, start-up included: a difference of two short runs is noise.)  One wake-up costs
+# tens of microseconds here, and what a virtual CPU charges for it drifts
+# from minute to minute by more than the margin the target leaves, so the
+# three systems are interleaved in R_CPU rounds and the rows give the median
+# round (the range of the rounds beside it).
 floor_shm="/dev/shm/alsa-loopback-$LOOP_CARD.floor"
 # median: the middle of the numbers on stdin (R_CPU is odd).
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+# cpu_run KIND SECS: CPU (us) of one run of loop, null or floor; fails if
+# the clients did (the row says so).
+cpu_run() {
+	case $1 in
+	loop) _l=$(pair "cpu-loop-$cfg" "$(dev_loop 1)" "$(dev_cap 1)" "$2" "$opts") || return 1 ;;
+	null) _l=$(pair "cpu-null-$cfg" null null "$2" "$opts") || return 1 ;;
+	floor) rm -f "$floor_shm"
+		_l=$("$B/spawn" -- "$B/wakeup" -p $wp -t "$2" -s "$floor_shm" -d in ::: \
+			"$B/wakeup" -p $wp -t "$2" -s "$floor_shm" -d out) || _l="cpu_us=0"
+		rm -f "$floor_shm" ;;
+	esac
+	kv "$_l" cpu_us
 }
 for cfg in default 64 256 1024; do
 	case $cfg in
@@ -259,22 +277,27 @@ for cfg in default 64 256 1024; do
 	label="period $cfg"
 	[ $cfg != default ] && label="period $cfg x4"
 	: >"$tmp/cpu-rounds"
-	x=0
 	for r in $(seq "$R_CPU"); do
-		lo=$(pair "cpu-loop-$cfg" "$(dev_loop 1)" "$(dev_cap 1)" "$T_CPU" "$opts") || continue 2
-		x=$((x + $(xruns "$tmp/cpu-loop-$cfg.err")))
-		nu=$(pair "cpu-null-$cfg" null null "$T_CPU" "$opts") || continue 2
-		rm -f "$floor_shm"
-		fl=$("$B/spawn" -- "$B/wakeup" -p $wp -t "$T_CPU" -s "$floor_shm" -d in ::: \
-			"$B/wakeup" -p $wp -t "$T_CPU" -s "$floor_shm" -d out) || fl="cpu_us=0"
-		rm -f "$floor_shm"
-		# One line a round: (loop - null) / floor, loop / null, and the three in ms/s.
-		awk -v l="$(kv "$lo" cpu_us)" -v n="$(kv "$nu" cpu_us)" -v f="$(kv "$fl" cpu_us)" \
-			-v t="$T_CPU" 'BEGIN {
-				printf "%.3g %.3g %.3g %.3g %.3g\n", (l - n) / (f > 0 ? f : 1),
-				       l / (n > 0 ? n : 1), l / 1000 / t, n / 1000 / t, f / 1000 / t
+		# Steady ms/s of loop, null and floor, then the start-up (ms) of loop and null.
+		for k in loop null floor; do
+			short=0
+			long=$(cpu_run $k "$T_CPU") || continue 2
+			if [ "$T_CPU0" != 0 ]; then
+				short=$(cpu_run $k "$T_CPU0") || continue 2
+			fi
+			eval "${k}_rate=\$(calc \"($long - $short) / 1000 / ($T_CPU - $T_CPU0)\")"
+			eval "${k}_start=\$(calc \"$short / 1000 - \$${k}_rate * $T_CPU0\")"
+		done
+		# shellcheck disable=SC2154 # set by the eval above
+		awk -v l="$loop_rate" -v n="$null_rate" -v f="$floor_rate" -v ls="$loop_start" \
+			-v ns="$null_start" 'BEGIN {
+				printf "%.3g %.3g %.3g %.3g %.3g %.3g %.3g\n", (l - n) / (f > 0 ? f : 1e-9),
+				       l / (n > 0 ? n : 1e-9), l, n, f, ls, ns
 			}' >>"$tmp/cpu-rounds"
 	done
+	[ -s "$tmp/cpu-rounds" ] || continue
+	# Every loop run's clients append to one file: all their xruns.
+	cpu_xruns=$(xruns "$tmp/cpu-loop-$cfg.err")
 	fr=$(cut -d' ' -f1 "$tmp/cpu-rounds" | median)
 	# The median round's figures (the first round with that ratio).
 	# shellcheck disable=SC2046
@@ -291,7 +314,10 @@ for cfg in default 64 256 1024; do
 	else
 		row "1. CPU, $label: (loop - null) / floor" "$fm" "<= 1.2x" "$(verdict "$fr" "<=" 1.2)"
 	fi
-	row "1. xruns, $label (aplay+arecord)" "$x" "0" "$(verdict "$x" "<=" 0)"
+	[ "$T_CPU0" = 0 ] ||
+		row "1. start-up, $label: loop vs null (both clients, once a stream)" \
+			"$(c3 "$6") vs $(c3 "$7") ms" "-" "info"
+	row "1. xruns, $label (aplay+arecord)" "$cpu_xruns" "0" "$(verdict "$cpu_xruns" "<=" 0)"
 done
 
 # The plugin's timer pattern priced on its own: per period it reads the
