@@ -73,14 +73,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # Durations (seconds of audio).
-# T_PEER: the side-by-side runs (PEER_PERIODS, buffer 4 periods), T_PLAT
+# T_PEER: the side-by-side runs (PEER_PERIODS, buffer 4 periods; R_PEER
+# rounds of the three systems, interleaved), T_PLAT
 # their latency runs; T_SC: syscall tracing; T_LL_MB: the lossless file.
 if [ "$quick" = 1 ]; then
 	T_CPU=3; T_CPU0=0; R_CPU=1; T_LAT64=5; T_LAT=2; T_SCALE=3; SCALES="1 16"; T_COPY=1; T_CG=2
-	T_PEER=3; T_PLAT=2; PEER_PERIODS="256"; T_SC=2; T_LL_MB=100
+	T_PEER=3; R_PEER=1; T_PLAT=2; PEER_PERIODS="256"; T_SC=2; T_LL_MB=100
 else
 	T_CPU=5; T_CPU0=1; R_CPU=5; T_LAT64=60; T_LAT=15; T_SCALE=10; SCALES="1 16 64 256"; T_COPY=3; T_CG=10
-	T_PEER=30; T_PLAT=10; PEER_PERIODS="256 1024"; T_SC=5; T_LL_MB=200
+	T_PEER=15; R_PEER=3; T_PLAT=10; PEER_PERIODS="256 1024"; T_SC=5; T_LL_MB=200
 fi
 FMT="-f S16_LE -r 48000 -c 2"
 
@@ -431,12 +432,20 @@ head -c $((T_PEER * 48000 * 4)) /dev/urandom >"$noise"
 hz=$(getconf CLK_TCK)
 daemons=
 
-# daemon_ticks: utime + stime of $daemons, in clock ticks.
-daemon_ticks() {
+# daemon_us: CPU time of $daemons and all their threads, in us: the
+# scheduler's ns (/proc/PID/task/TID/schedstat) where the kernel has it,
+# else utime + stime in clock ticks (10 ms steps: coarse for a short run).
+daemon_us() {
 	_t=0
 	for _d in $daemons; do
-		# The fields after "(comm) ": utime and stime are the 12th and 13th.
-		_v=$(sed 's/^.*) //' "/proc/$_d/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		if [ -r "/proc/$_d/schedstat" ]; then
+			_v=$(cat "/proc/$_d/task"/*/schedstat 2>/dev/null |
+				awk '{ s += $1 } END { printf "%.0f", s / 1000 }')
+		else
+			# The fields after "(comm) ": utime and stime are the 12th and 13th.
+			_v=$(sed 's/^.*) //' "/proc/$_d/stat" 2>/dev/null |
+				awk -v hz="$hz" '{ printf "%.0f", ($12 + $13) * 1000000 / hz }')
+		fi
 		_t=$((_t + ${_v:-0}))
 	done
 	echo "$_t"
@@ -478,21 +487,23 @@ stop_daemons() {
 	: >"$tmp/daemons"
 }
 
-# peer SYS PERIOD PLAYDEV CAPDEV: one side-by-side run; sets
-# peer_ms_SYS_PERIOD (CPU per second of audio) and adds the system's row.
+# peer SYS PERIOD PLAYDEV CAPDEV: one side-by-side run in round $peer_round:
+# adds "ROUND SYS PERIOD MS_PER_S" to $tmp/peer-ms; in round 1 the rest of
+# the system's row (exactness, latency, daemons) goes to
+# $tmp/peer-desc.SYS.PERIOD.  A failure, or a loop stream not bit-exact in
+# a later round, makes its own row at once.
 peer() {
 	_sys=$1 _p=$2 _pd=$3 _cd=$4
 	_name="peer-$_sys-$_p"
 	_opts="--period-size=$_p --buffer-size=$((_p * 4))"
 	_fig="6. $_p/$((_p * 4)), ${T_PEER}s: $(sys_name "$_sys")"
-	eval "peer_ms_${_sys}_$_p="
 	# A peer's clients get a second try (PipeWire's ALSA plugin now and
 	# then hands aplay an EINTR it does not retry); the row says so.
 	_tries=$([ "$_sys" = loop ] && echo 1 || echo 2)
 	_retry=
 	while :; do
 		: >"$tmp/$_name.err"
-		_t0=$(daemon_ticks)
+		_t0=$(daemon_us)
 		# shellcheck disable=SC2086
 		_o=$("$B/spawn" -e "$tmp/$_name.err" -s 0.5 -- \
 			arecord -q -D "$_cd" $FMT $_opts -d $((T_PEER + 2)) -t raw "$tmp/$_name.raw" ::: \
@@ -512,23 +523,25 @@ peer() {
 		fi
 		_retry=$_why
 	done
-	_t1=$(daemon_ticks)
+	_t1=$(daemon_us)
 	_rss=$(daemon_rss_mib)
-	_cpu=$(calc "$(kv "$_o" cpu_us) + ($_t1 - $_t0) * 1000000 / $hz")
+	_cpu=$(calc "$(kv "$_o" cpu_us) + $_t1 - $_t0")
 	_ms=$(c3 "$_cpu / 1000 / $T_PEER")
-	eval "peer_ms_${_sys}_$_p=\$_ms"
+	echo "$peer_round $_sys $_p $_ms" >>"$tmp/peer-ms"
 	_f=$("$B/pcmfind" "$noise" "$tmp/$_name.raw" 2>&1) || true
 	rm -f "$tmp/$_name.raw"
 	_ex=$(exactness "$_f")
-	if _l=$("$B/latency" -P "$_pd" -C "$_cd" -p "$_p" -n 4 -t "$T_PLAT" 2>"$tmp/$_name.lat"); then
+	if [ "$peer_round" != 1 ]; then
+		_lat=
+	elif _l=$("$B/latency" -P "$_pd" -C "$_cd" -p "$_p" -n 4 -t "$T_PLAT" 2>"$tmp/$_name.lat"); then
 		_lat="latency p50/p99 $(c3 "$(kv "$_l" lat_p50_us) / 1000")/$(c3 "$(kv "$_l" lat_p99_us) / 1000") ms"
 	else
 		_lat="latency n/a ($(tail -n 1 "$tmp/$_name.lat" | sed 's/^latency: //'))"
 	fi
 	_x=$(xruns "$tmp/$_name.err")
-	_m="$_ms ms/s"
-	[ -n "$daemons" ] && _m="$_m (daemons $(c3 "($_t1 - $_t0) * 1000 / $hz / $T_PEER"), RSS $_rss MiB)"
-	_m="$_m; $_ex; $_lat; xruns $_x${_retry:+; 2nd try, 1st: $_retry}"
+	_m=
+	[ -n "$daemons" ] && _m="daemons $(c3 "($_t1 - $_t0) / 1000 / $T_PEER") ms/s, RSS $_rss MiB; "
+	_m="$_m$_ex;${_lat:+ $_lat;} xruns $_x${_retry:+; 2nd try, 1st: $_retry}"
 	if [ "$_sys" = loop ]; then
 		# Lost with an xrun to explain it (a loaded machine): a miss;
 		# lost or changed without one: broken.
@@ -539,9 +552,13 @@ peer() {
 		else
 			_v=FAIL
 		fi
-		row "$_fig" "$_m" "bit-exact" "$_v"
 	else
-		row "$_fig" "$_m" "-" "info"
+		_v=info
+	fi
+	if [ "$peer_round" = 1 ]; then
+		printf '%s\t%s\n' "$_m" "$_v" >"$tmp/peer-desc.$_sys.$_p"
+	elif [ "$_v" != pass ] && [ "$_v" != info ]; then
+		row "$_fig, round $peer_round" "$_ms ms/s; $_m" "bit-exact" "$_v"
 	fi
 }
 
@@ -552,10 +569,6 @@ sys_name() {
 	pa) echo "PulseAudio" ;;
 	esac
 }
-
-for p in $PEER_PERIODS; do
-	peer loop "$p" "$(dev_loop 4)" "$(dev_cap 4)"
-done
 
 # PipeWire: a private daemon with a null sink (support.null-audio-sink,
 # which also drives the graph), WirePlumber to link the streams (it wants a
@@ -638,7 +651,11 @@ PWCONF
 		echo 'pcm.bench_pw_play { type pipewire playback_node "bench-sink" }'
 		echo 'pcm.bench_pw_cap { type pipewire capture_node "bench-sink" }'
 	} >"$pw/asound.conf"
-	# Fresh daemons for each size: one run cannot spoil the next.
+fi
+
+# round_pw: one round of PipeWire runs, fresh daemons for each size: one
+# run cannot spoil the next.
+round_pw() {
 	(
 		export XDG_RUNTIME_DIR="$pw/run" PIPEWIRE_RUNTIME_DIR="$pw/run" HOME="$pw" \
 			XDG_CONFIG_HOME="$pw/config" XDG_STATE_HOME="$pw/state" \
@@ -676,15 +693,9 @@ PWCONF
 				peer pw "$p" bench_pw_play bench_pw_cap
 			fi
 			stop_daemons
-			echo "peer_ms_pw_$p=$(eval "echo \${peer_ms_pw_$p:-}")" >>"$tmp/pw.result"
 		done
 	)
-	. "$tmp/pw.result"
-else
-	for p in $PEER_PERIODS; do
-		row "6. $p/$((p * 4)), ${T_PEER}s: PipeWire" "n/a: $pw_why" "-" "n/a"
-	done
-fi
+}
 
 # PulseAudio: a private daemon with a null sink; we read its monitor.
 pa_why=
@@ -693,9 +704,10 @@ if ! command -v pulseaudio >/dev/null; then
 elif ! ls /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so >/dev/null 2>&1; then
 	pa_why="ALSA pulse plugin (libasound2-plugins) not installed"
 fi
-if [ -z "$pa_why" ]; then
-	pd="$tmp/pulse"
-	mkdir -p "$pd"
+[ -n "$pa_why" ] || { pd="$tmp/pulse"; mkdir -p "$pd"; }
+
+# round_pa: one round of PulseAudio runs, a fresh daemon for each size.
+round_pa() {
 	(
 		# Everything private: socket, cookie, state; no autospawn.
 		export HOME="$pd" XDG_RUNTIME_DIR="$pd" PULSE_RUNTIME_PATH="$pd" \
@@ -720,29 +732,56 @@ if [ -z "$pa_why" ]; then
 				peer pa "$p" pulse:bench pulse:bench.monitor
 			fi
 			stop_daemons
-			echo "peer_ms_pa_$p=$(eval "echo \${peer_ms_pa_$p:-}")" >>"$tmp/pa.result"
 		done
 	)
-	. "$tmp/pa.result"
-else
-	for p in $PEER_PERIODS; do
-		row "6. $p/$((p * 4)), ${T_PEER}s: PulseAudio" "n/a: $pa_why" "-" "n/a"
-	done
-fi
+}
 
-# Ratios, from the runs above.
+for peer_round in $(seq "$R_PEER"); do
+	for p in $PEER_PERIODS; do
+		peer loop "$p" "$(dev_loop 4)" "$(dev_cap 4)"
+	done
+	[ -n "$pw_why" ] || round_pw
+	[ -n "$pa_why" ] || round_pa
+done
+
+# peer_median SYS P [ROUNDS_FILE_FILTER]: the median of SYS's ms/s at P, and its range.
+peer_median() {
+	awk -v s="$1" -v p="$2" '$2 == s && $3 == p { print $4 }' "$tmp/peer-ms" | median
+}
+# The rows: each system's median round, then loop / peer round by round.
 for p in $PEER_PERIODS; do
-	lm=$(eval "echo \${peer_ms_loop_$p:-}")
+	for sys in loop pw pa; do
+		eval "why=\${${sys}_why:-}"
+		fig="6. $p/$((p * 4)), ${T_PEER}s: $(sys_name $sys)"
+		if [ -n "$why" ]; then
+			row "$fig" "n/a: $why" "-" "n/a"
+		elif [ -f "$tmp/peer-desc.$sys.$p" ]; then
+			m=$(peer_median $sys "$p")
+			rng=$(awk -v s="$sys" -v p="$p" '$2 == s && $3 == p { print $4 }' "$tmp/peer-ms" |
+				sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')
+			[ "$R_PEER" -gt 1 ] && m="$m ms/s ($R_PEER rounds $rng)" || m="$m ms/s"
+			IFS='	' read -r desc verdict_ <"$tmp/peer-desc.$sys.$p"
+			row "$fig" "$m; $desc" "$([ $sys = loop ] && echo bit-exact || echo -)" "$verdict_"
+		fi
+	done
 	for sys in pw pa; do
 		case $sys in
 		pw) lim=0.3333333 tgt="<= 1/3" ;;
 		pa) lim=0.2 tgt="<= 1/5" ;;
 		esac
-		pm=$(eval "echo \${peer_ms_${sys}_$p:-}")
 		fig="6. CPU $p/$((p * 4)): loop / $(sys_name $sys)"
-		if [ -n "$lm" ] && [ -n "$pm" ]; then
-			r=$(c3 "$lm / $pm")
-			row "$fig" "${r}x ($lm vs $pm ms/s)" "$tgt" "$(verdict "$r" "<=" $lim)"
+		# Round by round: both measured within a few minutes of each other.
+		awk -v s="$sys" -v p="$p" '$3 == p && $2 == "loop" { l[$1] = $4 }
+			$3 == p && $2 == s { m[$1] = $4 }
+			END { for (r in l) if ((r in m) && m[r] > 0) printf "%.3g\n", l[r] / m[r] }' \
+			"$tmp/peer-ms" >"$tmp/peer-ratio"
+		if [ -s "$tmp/peer-ratio" ]; then
+			r=$(median <"$tmp/peer-ratio")
+			n=$(wc -l <"$tmp/peer-ratio")
+			rng=$(sort -g "$tmp/peer-ratio" | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')
+			m="${r}x ($(peer_median loop "$p") vs $(peer_median $sys "$p") ms/s, medians"
+			[ "$n" -gt 1 ] && m="$m; $n rounds ${rng}x"
+			row "$fig" "$m)" "$tgt" "$(verdict "$r" "<=" $lim)"
 		else
 			row "$fig" "n/a: $(sys_name $sys) did not run (above)" "$tgt" "n/a"
 		fi
