@@ -2,7 +2,7 @@
 # bench.sh - measure the loopback against its peers and its limits; print
 # one table.  Run through make (it builds the helpers first):
 #
-#   make bench            full run, about 11 minutes
+#   make bench            full run, about 14 minutes
 #   make bench-quick      short run for CI, under 90 s
 #   make bench-callgrind  instruction counts per second of audio
 #
