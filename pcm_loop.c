@@ -85,6 +85,8 @@ struct loop {
 	bool spin_cpus;			/* two CPUs or more: spinning can pay */
 	bool spin_hot;			/* the other end answered quickly: spin first */
 	uint64_t slept_ns;		/* when we went to sleep on our bell, 0: awake */
+	uint64_t unready_ns;		/* hot, not ready since (flow_cool), 0: ready */
+	bool bell_armed;		/* we said we sleep since we last emptied our doorbell */
 
 	/* From hw_params / sw_params. */
 	uint32_t frame_bytes;
@@ -243,7 +245,7 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 	/* Hot: poll returns at once, and loop_poll_revents() spins (flow_spin). */
 	if (flow_ready(lp, appl) || lp->spin_hot)
 		timer_set(lp, TIMER_NOW);
-	else if (lp->armed_ns == TIMER_OFF || lp->armed_ns == TIMER_NOW)
+	else if (lp->armed_ns <= shm_now_ns())	/* off, now, or a watchdog that fired */
 		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
 }
 
@@ -386,9 +388,57 @@ static bool flow_spin(struct loop *lp)
 	return false;
 }
 
+/*
+ * Make our doorbell ring at the other end's next move: empty it if a ring
+ * may be in it, then say we sleep.  Nothing to do while we are still said
+ * to sleep: the other end clears that flag when it rings, so nothing rang.
+ */
+static void flow_listen(struct loop *lp)
+{
+	if (shm_flow_sleeping(&lp->seg, lp->place.cable, lp->place.role))
+		return;
+	if (lp->bell_armed)
+		shm_bell_drain(lp->bell_fd);
+	shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, true);
+	lp->bell_armed = true;
+}
+
+/*
+ * A position update found the stream not ready.  Hot: go on (the fd stays
+ * readable and loop_poll_revents() spins) for FLOW_SPIN_NS, then go cold.
+ * Cold: listen for the other end and look again, and keep the timer on
+ * the watchdog.  Then our fd is readable exactly when there is something
+ * to do, also for a client that polls and never asks loop_poll_revents()
+ * (it would otherwise find a stale ring, or an expired timer, readable on
+ * every poll, and spin).
+ */
+static void flow_cool(struct loop *lp)
+{
+	if (flow_ready(lp, lp->io.appl_ptr)) {
+		lp->unready_ns = 0;
+		return;
+	}
+	if (lp->spin_hot) {
+		uint64_t now = shm_now_ns();
+
+		if (!lp->unready_ns)
+			lp->unready_ns = now;
+		if (now - lp->unready_ns <= FLOW_SPIN_NS)
+			return;
+		lp->spin_hot = false;
+	}
+	lp->unready_ns = 0;
+	if (!lp->slept_ns)
+		lp->slept_ns = shm_now_ns();	/* flow_woke() times the wait from here */
+	flow_listen(lp);
+	flow_update(lp);	/* it may have moved before it saw our flag */
+	loop_arm(lp, lp->io.appl_ptr);
+}
+
 /* Ready again after a sleep: was the other end quick?  Then spin next time. */
 static void flow_woke(struct loop *lp)
 {
+	lp->unready_ns = 0;
 	if (lp->slept_ns)
 		lp->spin_hot = lp->spin_cpus && shm_now_ns() - lp->slept_ns < FLOW_HOT_NS;
 	lp->slept_ns = 0;
@@ -405,8 +455,7 @@ static bool flow_wait(struct loop *lp)
 
 	if (!lp->slept_ns)
 		lp->slept_ns = shm_now_ns();
-	shm_bell_drain(lp->bell_fd);
-	shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, true);
+	flow_listen(lp);
 	flow_update(lp);
 	ready = flow_ready(lp, lp->io.appl_ptr);
 	if (!ready && flow_peer_gone(lp, true)) {
@@ -481,6 +530,7 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 		}
 		if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
 			flow_update(lp);
+			flow_cool(lp);
 			/* Everything read and the playback is done: the end of the stream. */
 			if (!is_playback(lp) && io->state == SND_PCM_STATE_RUNNING &&
 			    pos->hw == io->appl_ptr && flow_peer_gone(lp, false))

@@ -1065,6 +1065,13 @@ void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, 
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
+bool shm_flow_sleeping(struct shm_seg *seg, unsigned int cable, unsigned int role)
+{
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	return atomic_load_explicit(&c->waiting[role % SHM_ROLES], memory_order_relaxed) != 0;
+}
+
 void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd)
 {
 	struct shm_cable *c = shm_seg_cable(seg, cable);

@@ -438,6 +438,8 @@ int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
 void shm_bell_drain(int bell_fd);
 /* Before sleeping: say so.  Then check again; cancel if no longer needed. */
 void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, bool sleep);
+/* Still said to sleep: the other end has not rung since (it clears the flag). */
+bool shm_flow_sleeping(struct shm_seg *seg, unsigned int cable, unsigned int role);
 /* After moving: ring the other end's doorbell if it sleeps. */
 void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd);
 

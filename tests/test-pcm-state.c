@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -754,6 +755,75 @@ static void test_poll_after_drop(void)
 	free(pat);
 }
 
+/*
+ * A lossless capture whose client polls the descriptors itself and never
+ * asks snd_pcm_poll_descriptors_revents(): while the playback keeps up,
+ * a waiting end spins, so its fd may read as ready with nothing there;
+ * once the playback stalls, the fd must stop being readable within the
+ * spin time, or such a client would spin for as long as the stall lasts.
+ */
+static void test_lossless_poll_no_revents(void)
+{
+	unsigned int sub = h_subdev();
+	snd_pcm_t *play = NULL, *cap = NULL;
+	struct h_params pp, cp;
+	struct pollfd pfd[4];
+	struct rusage ru0, ru1;
+	int16_t *buf = NULL;
+	unsigned int polls = 0, nfds;
+	double t0, cpu;
+
+	REQUIRE(h_openf(&play, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK,
+			"type loopback card \"%s\" subdevice %u device 0 clock lossless", h_card,
+			sub) == 0, "open playback");
+	if (h_openf(&cap, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK,
+		    "type loopback card \"%s\" subdevice %u device 1 clock lossless", h_card,
+		    sub) != 0) {
+		CHECK(0, "open capture");
+		goto out;
+	}
+	h_params_init(&pp, SND_PCM_FORMAT_S16_LE, RATE, 2, 100);
+	cp = pp;
+	if (h_setup(play, &pp) || h_setup(cap, &cp)) {
+		CHECK(0, "setup");
+		goto out;
+	}
+	buf = calloc(pp.period * 2, sizeof(*buf));
+	nfds = (unsigned int)snd_pcm_poll_descriptors(cap, pfd, 4);
+	/* Flat out for 200 periods: both ends hot. */
+	for (int i = 0; i < 200; i++) {
+		h_pattern(buf, pp.format, 2, pp.period, (uint32_t)i + 1);
+		while (snd_pcm_writei(play, buf, pp.period) == -EAGAIN)
+			while (snd_pcm_readi(cap, buf, pp.period) > 0)
+				;
+		while (snd_pcm_readi(cap, buf, pp.period) > 0)
+			;
+	}
+	/* The playback stalls for 0.5 s: poll, read until -EAGAIN, poll. */
+	getrusage(RUSAGE_SELF, &ru0);
+	t0 = h_now();
+	while (h_now() - t0 < 0.5) {
+		if (poll(pfd, nfds, 50) > 0)
+			polls++;
+		CHECK(snd_pcm_readi(cap, buf, pp.period) == -EAGAIN, "stalled: nothing to read");
+	}
+	getrusage(RUSAGE_SELF, &ru1);
+	cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+		       ru0.ru_stime.tv_sec) +
+	      (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+		       ru0.ru_stime.tv_usec) / 1e6;
+	h_note("0.5 s stalled: %u readable polls, %.3f s CPU", polls, cpu);
+	/* 50 us of spinning first (FLOW_SPIN_NS), then the watchdog's 10 Hz. */
+	CHECK(polls < 2000, "the fd stayed readable with nothing to read: %u polls in 0.5 s",
+	      polls);
+	CHECK(cpu < 0.1, "the client spun: %.3f s of CPU in 0.5 s", cpu);
+out:
+	free(buf);
+	if (cap)
+		snd_pcm_close(cap);
+	snd_pcm_close(play);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -775,5 +845,7 @@ int main(int argc, char **argv)
 	h_run("poll loop: 64-frame periods for 2 s", test_poll_loop, 20);
 	h_run("poll: PREPARED capture is not readable", test_poll_prepared_capture, 15);
 	h_run("poll: does not block after drop", test_poll_after_drop, 15);
+	h_run("lossless: a stalled writer makes a no-revents poll client sleep",
+	      test_lossless_poll_no_revents, 15);
 	return h_finish();
 }
