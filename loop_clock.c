@@ -30,10 +30,11 @@ uint64_t lc_tick(struct lc_end *e, const struct shm_grid *shared, uint64_t now_n
 
 		g.rate = e->grid.rate;	/* ours: the locked rate */
 		uint64_t tick = shm_grid_tick(&g, now_ns);
-		bool same = !e->grid_fresh && g.base_ns == e->grid.base_ns &&
-			    g.base_tick == e->grid.base_tick && g.shift == e->grid.shift;
+		/* Unchanged (the usual case): no need to divide to know. */
+		bool same = g.base_ns == e->grid.base_ns && g.base_tick == e->grid.base_tick &&
+			    g.shift == e->grid.shift;
 		uint64_t ours = same ? g.base_tick : shm_grid_tick(&e->grid, g.base_ns);
-		bool continuous = same || e->grid_fresh ||
+		bool continuous = e->grid_fresh ||
 				  (g.base_tick + slack >= ours && g.base_tick <= ours + slack);
 
 		/* 2^62 ticks are 190000 years at 768 kHz: beyond, sums could wrap. */

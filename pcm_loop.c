@@ -389,12 +389,15 @@ static bool flow_spin(struct loop *lp)
 }
 
 /*
- * Make our doorbell ring at the other end's next move: empty it if a ring
+ * We wait for the other end (from now, if not already: flow_woke() times
+ * the wait).  Make our doorbell ring at its next move: empty it if a ring
  * may be in it, then say we sleep.  Nothing to do while we are still said
  * to sleep: the other end clears that flag when it rings, so nothing rang.
  */
 static void flow_listen(struct loop *lp)
 {
+	if (!lp->slept_ns)
+		lp->slept_ns = shm_now_ns();
 	if (shm_flow_sleeping(&lp->seg, lp->place.cable, lp->place.role))
 		return;
 	if (lp->bell_armed)
@@ -428,8 +431,6 @@ static void flow_cool(struct loop *lp)
 		lp->spin_hot = false;
 	}
 	lp->unready_ns = 0;
-	if (!lp->slept_ns)
-		lp->slept_ns = shm_now_ns();	/* flow_woke() times the wait from here */
 	flow_listen(lp);
 	flow_update(lp);	/* it may have moved before it saw our flag */
 	loop_arm(lp, lp->io.appl_ptr);
@@ -453,8 +454,6 @@ static bool flow_wait(struct loop *lp)
 {
 	bool ready;
 
-	if (!lp->slept_ns)
-		lp->slept_ns = shm_now_ns();
 	flow_listen(lp);
 	flow_update(lp);
 	ready = flow_ready(lp, lp->io.appl_ptr);
