@@ -25,6 +25,18 @@ rt_check() {
 	echo "  $1: $SECS s of audio in $2 ms, speed factor x$(ll_factor $SECS "$2")"
 }
 
+# two_seconds NAME WRITER_PID: a reader that stopped after 2 s recorded
+# exactly the first 2 s played, and the writer (WRITER_PID, its stderr in
+# play.err) was told and ended.
+two_seconds() {
+	ll_writer_end "$1" "$2" "$CLI_TMP/play.err"
+	echo "  $1: the writer ended $LL_WRITER_MS ms after the reader closed"
+	[ "$(ll_size "$REC")" -eq $((2 * R * FB)) ] ||
+		fail "$1: recorded $(ll_size "$REC") bytes, not $((2 * R * FB)) (2 s)"
+	ll_prefix "$1" "$SRC" "$REC"
+	pass "$1: exactly 2 s, the first 2 s played"
+}
+
 # period_bytes FILE: the period of aplay -v's setup dump, in bytes.
 period_bytes() {
 	_p=$(awk '$1 == "period_size" { print $3; exit }' "$1")
@@ -171,12 +183,7 @@ if sox -h 2>/dev/null | grep -q 'DRIVERS:.* alsa'; then
 	pp=$CLI_BG
 	cli_client sox -q -V1 -t alsa -r $R -c $C -e signed -b 16 "$(cli_dev losslesscap 9)" \
 		-t raw -L "$REC" trim 0 2 || fail "$n: sox exited with $?"
-	ll_writer_end "$n" "$pp" "$CLI_TMP/play.err"
-	echo "  $n: the writer ended $LL_WRITER_MS ms after the reader closed"
-	[ "$(ll_size "$REC")" -eq $((2 * R * FB)) ] ||
-		fail "$n: recorded $(ll_size "$REC") bytes, not $((2 * R * FB)) (2 s)"
-	ll_prefix "$n" "$SRC" "$REC"
-	pass "$n: exactly 2 s, the first 2 s played"
+	two_seconds "$n" "$pp"
 	CLI_TIMEOUT=20
 else
 	echo "note: sox has no alsa driver (libsox-fmt-alsa): sox checks not run"
@@ -190,12 +197,7 @@ cli_bg aplay -q -D "$(cli_dev lossless 10)" -t raw -f $F -r $R -c $C "$SRC" \
 pp=$CLI_BG
 cli_client arecord -q -d 2 -D "$(cli_dev losslesscap 10)" -t raw -f $F -r $R -c $C "$REC" ||
 	fail "$n: arecord exited with $?"
-ll_writer_end "$n" "$pp" "$CLI_TMP/play.err"
-echo "  $n: the writer ended $LL_WRITER_MS ms after the reader closed"
-[ "$(ll_size "$REC")" -eq $((2 * R * FB)) ] ||
-	fail "$n: recorded $(ll_size "$REC") bytes, not $((2 * R * FB)) (2 s)"
-ll_prefix "$n" "$SRC" "$REC"
-pass "$n: exactly 2 s, the first 2 s played"
+two_seconds "$n" "$pp"
 
 # ffmpeg's alsa output (not in CI's package list: skipped without it).
 if command -v ffmpeg >/dev/null 2>&1 &&
