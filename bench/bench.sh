@@ -103,6 +103,15 @@ c3() {
 	awk "BEGIN { x = $1; printf \"%.3g\n\", x }"
 }
 
+# median: the middle of the numbers on stdin (the rounds are odd in number,
+# or a round was lost); spread: their range, "LOW-HIGH".
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+spread() {
+	sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/'
+}
+
 # verdict VALUE OP LIMIT: pass/miss (n/a if VALUE is not a number).
 verdict() {
 	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
@@ -253,10 +262,6 @@ fi
 # three systems are interleaved in R_CPU rounds and the rows give the median
 # round (the range of the rounds beside it).
 floor_shm="/dev/shm/alsa-loopback-$LOOP_CARD.floor"
-# median: the middle of the numbers on stdin (R_CPU is odd).
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 # cpu_run KIND SECS: CPU (us) of one run of loop, null or floor; fails if
 # the clients did (the row says so).
 cpu_run() {
@@ -304,8 +309,7 @@ for cfg in default 64 256 1024; do
 	# shellcheck disable=SC2046
 	set -- $(awk -v m="$fr" '$1 == m { print; exit }' "$tmp/cpu-rounds")
 	range=
-	[ "$R_CPU" -gt 1 ] && range="; $R_CPU rounds $(cut -d' ' -f1 "$tmp/cpu-rounds" | sort -g |
-		sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')x"
+	[ "$R_CPU" -gt 1 ] && range="; $R_CPU rounds $(cut -d' ' -f1 "$tmp/cpu-rounds" | spread)x"
 	# The old target (<= 1.3x null) is retired: null is not paced, no real
 	# time device can come near it at small periods.  A figure only.
 	row "1. CPU, $label: loop / null" "${2}x ($3 vs $4 ms/s)" "-" "info"
@@ -744,9 +748,9 @@ for peer_round in $(seq "$R_PEER"); do
 	[ -n "$pa_why" ] || round_pa
 done
 
-# peer_median SYS P [ROUNDS_FILE_FILTER]: the median of SYS's ms/s at P, and its range.
-peer_median() {
-	awk -v s="$1" -v p="$2" '$2 == s && $3 == p { print $4 }' "$tmp/peer-ms" | median
+# peer_ms SYS P: SYS's ms/s at P, one round a line.
+peer_ms() {
+	awk -v s="$1" -v p="$2" '$2 == s && $3 == p { print $4 }' "$tmp/peer-ms"
 }
 # The rows: each system's median round, then loop / peer round by round.
 for p in $PEER_PERIODS; do
@@ -756,10 +760,9 @@ for p in $PEER_PERIODS; do
 		if [ -n "$why" ]; then
 			row "$fig" "n/a: $why" "-" "n/a"
 		elif [ -f "$tmp/peer-desc.$sys.$p" ]; then
-			m=$(peer_median $sys "$p")
-			rng=$(awk -v s="$sys" -v p="$p" '$2 == s && $3 == p { print $4 }' "$tmp/peer-ms" |
-				sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')
-			[ "$R_PEER" -gt 1 ] && m="$m ms/s ($R_PEER rounds $rng)" || m="$m ms/s"
+			m=$(peer_ms $sys "$p" | median)
+			[ "$R_PEER" -gt 1 ] && m="$m ms/s ($R_PEER rounds $(peer_ms $sys "$p" | spread))" ||
+				m="$m ms/s"
 			IFS='	' read -r desc verdict_ <"$tmp/peer-desc.$sys.$p"
 			row "$fig" "$m; $desc" "$([ $sys = loop ] && echo bit-exact || echo -)" "$verdict_"
 		fi
@@ -778,9 +781,8 @@ for p in $PEER_PERIODS; do
 		if [ -s "$tmp/peer-ratio" ]; then
 			r=$(median <"$tmp/peer-ratio")
 			n=$(wc -l <"$tmp/peer-ratio")
-			rng=$(sort -g "$tmp/peer-ratio" | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')
-			m="${r}x ($(peer_median loop "$p") vs $(peer_median $sys "$p") ms/s, medians"
-			[ "$n" -gt 1 ] && m="$m; $n rounds ${rng}x"
+			m="${r}x ($(peer_ms loop "$p" | median) vs $(peer_ms $sys "$p" | median) ms/s, medians"
+			[ "$n" -gt 1 ] && m="$m; $n rounds $(spread <"$tmp/peer-ratio")x"
 			row "$fig" "$m)" "$tgt" "$(verdict "$r" "<=" $lim)"
 		else
 			row "$fig" "n/a: $(sys_name $sys) did not run (above)" "$tgt" "n/a"
