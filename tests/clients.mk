@@ -12,10 +12,11 @@ TESTS += $(CLIENT_TESTS)
 EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py \
 	scripts/deb-check.sh docs/clients.md
 
-# make installcheck: the CLI tests against the installed plugins and the
+# make installcheck: the CLI tests and the lossless round trip (the stock
+# lossless names come from the installed snippet) against the installed plugins and the
 # system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
 INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
-	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh
+	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh tests/lossless-roundtrip.sh
 installcheck-local: tests/pcmcmp$(EXEEXT)
 	@sys="$$($(PKG_CONFIG) --variable=libdir alsa)/alsa-lib"; \
 	if test -n "$(DESTDIR)" || test "$(plugindir)" != "$$sys" || \
