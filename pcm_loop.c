@@ -96,7 +96,10 @@ struct loop {
 	struct shm_params params;	/* ours, as locked */
 	uint32_t lock_gen;		/* capture: the lock we configured against */
 
-	/* Where we are (loop_clock.h); hw and tl move only in lc_* calls. */
+	/*
+	 * Where we are (loop_clock.h).  lc_* calls move hw and tl, flow_update
+	 * a lossless end's hw; loop_hw_params voids tl when the grid restarted.
+	 */
 	struct lc_end pos;
 	uint64_t write_end;		/* playback: our copy of what we published */
 
@@ -738,7 +741,7 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 	uint64_t pos = lp->pos.base + io->appl_ptr;	/* the ring position */
 	uint64_t end = pos + size;
 
-	/* size <= buffer_size <= half our ring, so one pass fits. */
+	/* size <= buffer_size <= a quarter of our ring (loop_constrain): one pass fits. */
 	shm_ring_claim(&lp->ring, end);
 	ring_copy(lp, &lp->ring, true, pos, areas, offset, (uint32_t)size);
 	shm_ring_publish(&lp->ring, end);
