@@ -232,8 +232,8 @@ static void gen(struct mix_case *c, enum mode mode)
 
 			if (mode == SAME && i > 0)
 				v = c->val[0][k];
-			else if (mode == CANCEL && i % 2)	/* -lo is out of range: lo + 1 */
-				v = c->val[i - 1][k] == -int_max(&fm->f) - 1 && !fm->f.is_float ?
+			else if (mode == CANCEL && i % 2)	/* -lo is out of range: hi */
+				v = !fm->f.is_float && c->val[i - 1][k] == -int_max(&fm->f) - 1 ?
 				    int_max(&fm->f) : -c->val[i - 1][k];
 			c->val[i][k] = v;
 			c->negz[i][k] = fm->f.is_float && v == 0 && rnd() % 2;
