@@ -30,17 +30,18 @@
  * buffer is only 2 periods).  The bound is one period.
  *
  * What fails: the signatures of a defect of the plugin, which a stall of
- * the machine does not leave.
+ * the machine does not leave.  The lag checks use only the periods with no
+ * stall near them (below).
  *  - A lag that persists: the avail after a read over the bound in LAG_RUN
- *    consecutive periods, not counting samples near a stall (a stall adds
- *    the same frames to both ends; the next reads return at once and the
- *    loop catches up within a period or two).
+ *    consecutive periods (a stall adds the same frames to both ends; the
+ *    next reads return at once and the loop catches up within a period or
+ *    two: the periods near a stall neither count nor end a run).
  *  - A lag that grows: the median of the avail after a read over the last
  *    quarter of the run may exceed that of the first quarter by at most
- *    DRIFT_MAX frames (2 ms; medians ignore isolated stalls, and a loop on
- *    one clock has no reason to drift at all).  A lag that grows by a few
- *    frames per period reaches the buffer, i.e. an underrun, in a longer
- *    run than the default one: the drift check catches it early.
+ *    DRIFT_MAX frames (2 ms; a loop on one clock has no reason to drift at
+ *    all).  A lag that grows by a few frames per period reaches the buffer,
+ *    i.e. an underrun, in a longer run than the default one: the drift
+ *    check catches it early.
  *  - A typical lag over its bound: the median of the avail after a read
  *    over the run must be at most max(period / 4, 48 frames (1 ms)).  A
  *    loop woken when the period is complete reads at once: its median lag
@@ -49,8 +50,10 @@
  *    late, adding latency (517d86b, at 3 periods of 256: the lag spread
  *    evenly over 0..period, half a period of latency added).
  *  - An xrun (-EPIPE from either end, or the capture a whole buffer behind
- *    after a read) that no stall of the machine explains; and more xruns
- *    excused than the machine had stalls (each needs a stall of its own).
+ *    after a read) that no stall of the machine explains.  This is how
+ *    "more xruns than the machine had stalls" is judged: each xrun by the
+ *    stalls in its own window (the windows of two xruns never overlap: the
+ *    streams start anew in between), not a count against a count.
  *
  * Machine stalls (tests/lib/probe.h): a 2-vCPU VM wakes even a SCHED_FIFO
  * thread more than 1 ms late about once in 100 wake-ups, at worst 6.8 ms
@@ -68,7 +71,13 @@
  * after the run, from the times of the samples and events and the probe's
  * log, so the judging never slows the loop.  The probe does not see our
  * own thread run (it is a priority above it): a plugin that spins cannot
- * excuse its own xruns.
+ * excuse its own xruns.  A stall on the other CPU excuses too (the probe
+ * does not know where our thread was): a window is a few periods long, so
+ * a plugin's xrun meets one by chance rarely (15 stalls in 4 s, windows of
+ * 8 ms: 3%), and a defect that xruns does so again and again.  When the
+ * machine stalled near more than half the periods (SCHED_OTHER under a
+ * full load) there is too little left to judge: the variant runs once
+ * more, and fails if that one is as bad.
  *
  * Why it fails on 517d86b (DUPLEX_TRACE shows it): alsa-lib 1.2.8's
  * snd_pcm_read_areas() (src/pcm/pcm.c) takes the L frames there, then,
@@ -398,13 +407,16 @@ static bool loop(struct run *r, unsigned int n)
 
 /*
  * Judge a run (the rule: the top of the file).  t0 and t1 bound the run,
- * n the periods it was to run.
+ * n the periods it was to run.  False, having failed nothing, when the
+ * machine stalled near so many periods that the lag cannot be judged and
+ * the run may be tried again (last: it may not).
  */
-static void judge(struct run *r, unsigned int n, double t0, double t1)
+static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last)
 {
 	double stall = (double)r->P / RATE / 2, worst = 0;
-	unsigned int excused = 0, blamed = 0, over = 0, over_excused = 0, run = 0, max_run = 0;
-	unsigned int stalls, start = 0;
+	unsigned int excused = 0, blamed = 0, over = 0, run = 0, max_run = 0, stalls;
+	unsigned int start = 0, nclean = 0;
+	snd_pcm_sframes_t *clean = malloc((r->ns ? r->ns : 1) * sizeof(*clean));
 	char held[64];
 
 	if (stall < STALL_MIN)
@@ -413,6 +425,43 @@ static void judge(struct run *r, unsigned int n, double t0, double t1)
 	if (probe_threads() && !probe_sync(t1, 1.0))
 		h_note("a probe did not wake within 1 s: the machine is stalled");
 	stalls = probe_stalls(t0, t1, stall, &worst);
+
+	for (unsigned int i = 0; i < r->ns; i++) {
+		const struct sample *s = &r->s[i];
+
+		if (s->start != start) {	/* new streams: a new lag */
+			start = s->start;
+			run = 0;
+		}
+		/* Near a stall: neither in the medians, nor counted or breaking a run. */
+		if (probe_stalls(s->from, s->to, stall, NULL))
+			continue;
+		clean[nclean++] = s->lag;
+		if ((snd_pcm_uframes_t)s->lag <= r->P) {
+			run = 0;
+			continue;
+		}
+		over++;
+		if (++run > max_run)
+			max_run = run;
+	}
+	h_note("buffer %lu period %lu %s: %u/%u periods, %u with no stall near; probe: %u "
+	       "stalls >= %.1f ms in %.1f s, worst lateness %.2f ms%s", r->B, r->P,
+	       mode_name(cur->mode), r->done, n, nclean, stalls, stall * 1e3, t1 - t0,
+	       worst * 1e3, probe_threads() ? "" : " (no probe)");
+	if (probe_lost())
+		h_note("the probe's log was full: %lu late wake-ups not logged", probe_lost());
+	if (nclean < 8 || nclean < r->ns / 2) {
+		free(clean);
+		if (!last) {
+			h_note("the machine stalled near %u of %u periods: too few left to judge "
+			       "the lag by; the variant once more", r->ns - nclean, r->ns);
+			return false;
+		}
+		CHECK(0, "the machine stalled near %u of %u periods, twice: too few left to "
+		      "judge the plugin by", r->ns - nclean, r->ns);
+		return true;
+	}
 
 	for (unsigned int i = 0; i < r->nx; i++) {
 		const struct xrun *x = &r->x[i];
@@ -433,66 +482,35 @@ static void judge(struct run *r, unsigned int n, double t0, double t1)
 		h_note("period %u: %s%s; in the %.1f ms before it the probe's worst lateness "
 		       "was %.2f ms", x->period, x->what, held, (x->to - x->from) * 1e3, w * 1e3);
 	}
-	for (unsigned int i = 0; i < r->ns; i++) {
-		const struct sample *s = &r->s[i];
-
-		if (s->start != start) {	/* new streams: a new lag */
-			start = s->start;
-			run = 0;
-		}
-		if ((snd_pcm_uframes_t)s->lag <= r->P) {
-			run = 0;
-			continue;
-		}
-		over++;
-		if (probe_stalls(s->from, s->to, stall, NULL)) {
-			over_excused++;	/* neither counts nor breaks a run */
-			continue;
-		}
-		if (++run > max_run)
-			max_run = run;
-	}
-	h_note("buffer %lu period %lu %s: %u/%u periods; %u xruns, %u excused by stalls; "
-	       "lag > period in %u (%u near a stall), longest run %u", r->B, r->P,
-	       mode_name(cur->mode), r->done, n, r->nx, excused, over, over_excused,
-	       max_run);
-	h_note("probe: %u stalls >= %.1f ms in %.1f s, worst lateness %.2f ms%s", stalls,
-	       stall * 1e3, t1 - t0, worst * 1e3, probe_threads() ? "" : " (no probe)");
-	if (r->nx >= MAX_XRUNS)
-		h_note("stopped after %u xruns", r->nx);
-	if (probe_lost())
-		h_note("the probe's log was full: %lu late wake-ups not logged", probe_lost());
+	h_note("%u xruns, %u excused by stalls%s; lag > period in %u periods with no stall "
+	       "near, longest run %u", r->nx, excused, r->nx >= MAX_XRUNS ? " (the run "
+	       "stopped there)" : "", over, max_run);
 	CHECK(!blamed, "%u of %u xruns with no stall of %.1f ms or more near them: the "
 	      "plugin's xruns", blamed, r->nx, stall * 1e3);
-	CHECK(excused <= stalls, "%u xruns excused by %u stalls: one stall, one xrun",
-	      excused, stalls);
 	CHECK(max_run < LAG_RUN, "the capture held more than a period (%lu frames) after a "
 	      "read in %u consecutive periods with no stall near (bound: %u): it falls "
 	      "behind", r->P, max_run, LAG_RUN);
-	if (r->ns >= 8) {
-		snd_pcm_sframes_t *lag = malloc(r->ns * sizeof(*lag)), mall, m0, m1, bound;
-		unsigned int q = r->ns / 4;
+	{
+		snd_pcm_sframes_t mall, m0, m1, bound = median_bound(r->P);
+		unsigned int q = nclean / 4;
 
-		for (unsigned int i = 0; i < r->ns; i++)
-			lag[i] = r->s[i].lag;
-		mall = median(lag, r->ns);
-		m0 = median(lag, q);
-		m1 = median(lag + r->ns - q, q);
-		bound = median_bound(r->P);
-		h_note("median lag (capture avail after a read) %ld; first quarter %ld, last "
-		       "quarter %ld", mall, m0, m1);
+		mall = median(clean, nclean);
+		m0 = median(clean, q);
+		m1 = median(clean + nclean - q, q);
+		h_note("median lag (capture avail after a read, no stall near) %ld; first "
+		       "quarter %ld, last quarter %ld", mall, m0, m1);
 		CHECK(m1 - m0 <= DRIFT_MAX, "the capture's lag after a read grew from %ld to "
 		      "%ld frames (median of the first and last quarter of %u periods; bound "
-		      "+%d): the loop drifts towards an xrun", m0, m1, r->ns, DRIFT_MAX);
+		      "+%d): the loop drifts towards an xrun", m0, m1, nclean, DRIFT_MAX);
 		CHECK(mall <= bound, "median capture avail after a read is %ld frames (bound "
 		      "%ld, period %lu): the capture wakes late", mall, bound, r->P);
-		free(lag);
-	} else {
-		CHECK(0, "only %u periods read: nothing to judge the lag by", r->ns);
 	}
+	free(clean);
+	return true;
 }
 
-static void duplex(void)
+/* One run; false when judge() asks for another. */
+static bool duplex_once(bool last)
 {
 	snd_pcm_uframes_t boundary = 0;
 	snd_pcm_access_t access = cur->mode >= MMAP ? SND_PCM_ACCESS_MMAP_INTERLEAVED
@@ -500,17 +518,21 @@ static void duplex(void)
 	int omode = cur->mode == NONBLOCK ? SND_PCM_NONBLOCK : 0;
 	unsigned int csub = h_subdev(), psub = h_subdev(), n;
 	struct run r = { .B = cur->buffer, .P = cur->buffer / cur->periods };
+	bool judged = true;
 	double t0;
 	int err;
 
 	n = run_periods(r.P);
 	err = h_open_end(&r.cap, h_card, csub, 1, SND_PCM_STREAM_CAPTURE, omode);
-	REQUIRE(!err, "open loopcap:%u: %s", csub, snd_strerror(err));
+	if (err) {
+		CHECK(0, "open loopcap:%u: %s", csub, snd_strerror(err));
+		return true;
+	}
 	err = h_open_end(&r.play, h_card, psub, 0, SND_PCM_STREAM_PLAYBACK, omode);
 	if (err) {
 		CHECK(0, "open loop:%u: %s", psub, snd_strerror(err));
 		snd_pcm_close(r.cap);
-		return;
+		return true;
 	}
 	r.buf = calloc(r.B, FB);
 	r.s = calloc(n ? n : 1, sizeof(*r.s));
@@ -525,12 +547,19 @@ static void duplex(void)
 		goto out;
 	}
 	if (loop(&r, n))
-		judge(&r, n, t0, h_now());
+		judged = judge(&r, n, t0, h_now(), last);
 out:
 	snd_pcm_close(r.play);
 	snd_pcm_close(r.cap);
 	free(r.buf);
 	free(r.s);
+	return judged;
+}
+
+static void duplex(void)
+{
+	if (!duplex_once(false))
+		duplex_once(true);
 }
 
 static const struct variant variants[] = {
@@ -581,9 +610,9 @@ int main(int argc, char **argv)
 		cur = v;
 		snprintf(names[i], sizeof(names[i]), "duplex: buffer %lu, %u periods, %s",
 			 v->buffer, v->periods, mode_name(v->mode));
-		/* Watchdog: the run's audio time plus a margin. */
-		secs = (unsigned int)(run_periods(v->buffer / v->periods) *
-				      (double)(v->buffer / v->periods) / RATE) + 10;
+		/* Watchdog: the run's audio time, twice (a retry), plus a margin. */
+		secs = 2 * (unsigned int)(run_periods(v->buffer / v->periods) *
+					  (double)(v->buffer / v->periods) / RATE) + 10;
 		h_run(names[i], duplex, secs);
 	}
 	probe_stop();
