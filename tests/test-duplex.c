@@ -31,7 +31,9 @@
  *
  * What fails: the signatures of a defect of the plugin, which a stall of
  * the machine does not leave.  The lag checks use only the periods with no
- * stall near them (below).
+ * stall near them (below) of the median lag's bound or longer: a late
+ * wake-up adds its lateness to the lag of a period or two, and a shorter
+ * one cannot move a sample over that bound.
  *  - A lag that persists: the avail after a read over the bound in LAG_RUN
  *    consecutive periods (a stall adds the same frames to both ends; the
  *    next reads return at once and the loop catches up within a period or
@@ -60,24 +62,27 @@
  * late, longer than a 256-frame buffer: an xrun no plugin can prevent.  So
  * a probe thread per CPU, one real-time priority above the test, sleeps to
  * 1 ms absolute deadlines and logs each late wake-up, and an event counts
- * against the plugin only when the probe saw no stall near it.  "A stall"
- * is a lateness of at least max(1 ms, half a period): a loop that keeps a
- * period of margin cannot xrun on less, and the probe sees a stall of
- * length L as a lateness of at least L - 1 ms.  "Near" is from a buffer's
- * time (the time a buffer takes to run dry) before the period's read, but
- * not before the streams' last start, to the event.  An xrun is recovered
- * as a real duplex client does (drop both streams, prepare, prefill the
- * playback with silence, start both) and the run goes on; it is judged
- * after the run, from the times of the samples and events and the probe's
- * log, so the judging never slows the loop.  The probe does not see our
- * own thread run (it is a priority above it): a plugin that spins cannot
- * excuse its own xruns.  A stall on the other CPU excuses too (the probe
- * does not know where our thread was): a window is a few periods long, so
- * a plugin's xrun meets one by chance rarely (15 stalls in 4 s, windows of
- * 8 ms: 3%), and a defect that xruns does so again and again.  When the
- * machine stalled near more than half the periods (SCHED_OTHER under a
- * full load) there is too little left to judge: the variant runs once
- * more, and fails if that one is as bad.
+ * against the plugin only when the probe saw no stall near it.  For an
+ * xrun "a stall" is a lateness of at least max(1 ms, half a period): a loop
+ * that keeps a period of margin cannot xrun on less, and the probe sees a
+ * stall of length L as a lateness of at least L - 1 ms.  "Near" an xrun is
+ * from a buffer's time (the time a buffer takes to run dry) before the
+ * period's read to the xrun; near a lag, from the start of the previous
+ * period's read to the avail; never before the streams' last start.
+ *
+ * An xrun is recovered as a real duplex client does (drop both streams,
+ * prepare, prefill the playback with silence, start both) and the run goes
+ * on; it is judged after the run, from the times of the samples and events
+ * and the probe's log, so the judging never slows the loop.  The probe does
+ * not see our own thread run (it is a priority above it): a plugin that
+ * spins cannot excuse its own xruns.  A stall on the other CPU excuses too
+ * (the probe does not know where our thread was): a window is a few periods
+ * long, so a plugin's xrun meets one by chance rarely (15 stalls in 4 s,
+ * windows of 8 ms: 3%), and a defect that xruns does so again and again.
+ * When the machine stalled near more than half the periods (SCHED_OTHER
+ * under a full load) there is too little left to judge: the variant runs
+ * once more, and is skipped (the program exits 77) if that one is as bad:
+ * neither a pass nor the plugin's failure.
  *
  * Why it fails on 517d86b (DUPLEX_TRACE shows it): alsa-lib 1.2.8's
  * snd_pcm_read_areas() (src/pcm/pcm.c) takes the L frames there, then,
@@ -351,16 +356,20 @@ static int recover(struct run *r, unsigned int period, const char *what,
 /* Run n periods (or until MAX_XRUNS xruns); false on an error other than an xrun. */
 static bool loop(struct run *r, unsigned int n)
 {
-	double Bs = (double)r->B / RATE;
+	double Bs = (double)r->B / RATE, prev = 0;
 	bool trace = getenv("DUPLEX_TRACE") != NULL;
 
 	for (unsigned int k = 0; k < n && r->nx < MAX_XRUNS; k++, r->done = k) {
-		double from = h_now() - Bs;
+		double now = h_now(), from = now - Bs, since = prev;
 		snd_pcm_sframes_t a;
 		int err;
 
+		/* An xrun's window: a buffer's time; a lag's: since the last read began. */
+		prev = now;
 		if (from < r->started)
 			from = r->started;
+		if (since < r->started)
+			since = r->started;
 		err = xfer(r->cap, true, r->buf, r->P);
 		if (err == -EPIPE) {
 			if (recover(r, k, "overrun (capture read)", -1, from) < 0)
@@ -381,7 +390,7 @@ static bool loop(struct run *r, unsigned int n)
 			CHECK(0, "period %u: capture avail: %s", k, snd_strerror((int)a));
 			return false;
 		}
-		r->s[r->ns++] = (struct sample){ a, from, h_now(), r->starts };
+		r->s[r->ns++] = (struct sample){ a, since, h_now(), r->starts };
 		if (trace)
 			fprintf(stderr, "%u %ld %ld\n", k, a, snd_pcm_avail(r->play));
 		if ((snd_pcm_uframes_t)a >= r->B) {
@@ -414,6 +423,7 @@ static bool loop(struct run *r, unsigned int n)
 static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last)
 {
 	double stall = (double)r->P / RATE / 2, worst = 0;
+	double lag_stall = (double)median_bound(r->P) / RATE;
 	unsigned int excused = 0, blamed = 0, over = 0, run = 0, max_run = 0, stalls;
 	unsigned int start = 0, nclean = 0;
 	snd_pcm_sframes_t *clean = malloc((r->ns ? r->ns : 1) * sizeof(*clean));
@@ -434,7 +444,7 @@ static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last
 			run = 0;
 		}
 		/* Near a stall: neither in the medians, nor counted or breaking a run. */
-		if (probe_stalls(s->from, s->to, stall, NULL))
+		if (probe_stalls(s->from, s->to, lag_stall, NULL))
 			continue;
 		clean[nclean++] = s->lag;
 		if ((snd_pcm_uframes_t)s->lag <= r->P) {
@@ -445,10 +455,10 @@ static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last
 		if (++run > max_run)
 			max_run = run;
 	}
-	h_note("buffer %lu period %lu %s: %u/%u periods, %u with no stall near; probe: %u "
-	       "stalls >= %.1f ms in %.1f s, worst lateness %.2f ms%s", r->B, r->P,
-	       mode_name(cur->mode), r->done, n, nclean, stalls, stall * 1e3, t1 - t0,
-	       worst * 1e3, probe_threads() ? "" : " (no probe)");
+	h_note("buffer %lu period %lu %s: %u/%u periods, %u with no stall >= %.1f ms near; "
+	       "probe: %u stalls >= %.1f ms in %.1f s, worst lateness %.2f ms%s", r->B, r->P,
+	       mode_name(cur->mode), r->done, n, nclean, lag_stall * 1e3, stalls,
+	       stall * 1e3, t1 - t0, worst * 1e3, probe_threads() ? "" : " (no probe)");
 	if (probe_lost())
 		h_note("the probe's log was full: %lu late wake-ups not logged", probe_lost());
 	if (nclean < 8 || nclean < r->ns / 2) {
@@ -458,8 +468,8 @@ static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last
 			       "the lag by; the variant once more", r->ns - nclean, r->ns);
 			return false;
 		}
-		CHECK(0, "the machine stalled near %u of %u periods, twice: too few left to "
-		      "judge the plugin by", r->ns - nclean, r->ns);
+		h_skip("the machine stalled near %u of %u periods, twice: too few left to "
+		       "judge the plugin by", r->ns - nclean, r->ns);
 		return true;
 	}
 
