@@ -24,7 +24,8 @@ int h_test_failed;
 
 static char plugin_path[PATH_MAX];
 static unsigned int next_subdev = 10;	/* 1..9: literal subdevices of tests */
-static unsigned int tests_passed, tests_failed;
+static unsigned int tests_passed, tests_failed, tests_skipped;
+static bool test_skipped;
 static unsigned int watchdog_s;
 static char errbuf[16384];
 static size_t errlen;
@@ -150,6 +151,18 @@ void h_note(const char *fmt, ...)
 	printf("\n");
 }
 
+void h_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  # SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	test_skipped = true;
+}
+
 void h_run(const char *name, void (*fn)(void), unsigned int timeout_s)
 {
 	const char *only = getenv("H_ONLY");
@@ -159,6 +172,7 @@ void h_run(const char *name, void (*fn)(void), unsigned int timeout_s)
 		return;
 	h_test = name;
 	h_test_failed = 0;
+	test_skipped = false;
 	h_errors_clear();
 	watchdog_s = timeout_s;
 	t0 = h_now();
@@ -168,6 +182,9 @@ void h_run(const char *name, void (*fn)(void), unsigned int timeout_s)
 	if (h_test_failed) {
 		tests_failed++;
 		printf("FAIL %s (%.2f s)\n", name, h_now() - t0);
+	} else if (test_skipped) {
+		tests_skipped++;
+		printf("SKIP %s (%.2f s)\n", name, h_now() - t0);
 	} else {
 		tests_passed++;
 		printf("PASS %s (%.2f s)\n", name, h_now() - t0);
@@ -179,8 +196,12 @@ int h_finish(void)
 {
 	cleanup_segments();
 	snd_config_update_free_global();
-	printf("%u passed, %u failed\n", tests_passed, tests_failed);
-	return tests_failed ? 1 : 0;
+	if (tests_skipped)
+		printf("%u passed, %u failed, %u skipped\n", tests_passed, tests_failed,
+		       tests_skipped);
+	else
+		printf("%u passed, %u failed\n", tests_passed, tests_failed);
+	return tests_failed ? 1 : tests_skipped ? 77 : 0;
 }
 
 unsigned int h_subdev(void)

@@ -32,9 +32,17 @@ extern int h_test_failed;	/* checks failed in the running test */
 
 /* Seed the card key, install the error capture and the watchdog handler. */
 void h_init(const char *prog);
-/* Run one test under an alarm() watchdog of timeout_s; prints PASS/FAIL. */
+/* Run one test under an alarm() watchdog of timeout_s; prints PASS/FAIL/SKIP. */
 void h_run(const char *name, void (*fn)(void), unsigned int timeout_s);
-/* Remove this program's segments, free the global config; exit code. */
+/*
+ * The running test could not be judged (the machine, not the code, is why:
+ * say so in the reason); it is a SKIP unless it also failed a check.
+ */
+void h_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Remove this program's segments, free the global config; exit code: 1 if
+ * a test failed, else 77 (automake's SKIP) if one was skipped, else 0.
+ */
 int h_finish(void);
 /* A subdevice no other test of this program has used yet. */
 unsigned int h_subdev(void);
