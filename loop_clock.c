@@ -129,9 +129,11 @@ void lc_freeze(struct lc_end *e)
  *    of a read), so each read returns on the grid and lateness never adds
  *    up;
  *  - once a transfer took everything shown, the next position update
- *    shows nothing new (the "hold"), so the read loop polls instead of
- *    chasing a few frames per pass: a slowed process (strace, valgrind)
- *    would otherwise never poll, and re-arm its timer on every pass;
+ *    shows no more than the last multiple of avail_min reached (the
+ *    "hold"): nothing new right after the read, so the read loop polls
+ *    instead of chasing a few frames per pass (a slowed process, strace
+ *    or valgrind, would otherwise never poll, and re-arm its timer on
+ *    every pass), and the grid point when that update is the wake-up's;
  *  - for LC_GRID_SLACK_US after each multiple of avail_min, an update
  *    shows hw at that multiple, as period-interrupt hardware would: the
  *    wake-up comes a frame or two late, and a read woken there would take

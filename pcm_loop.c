@@ -25,9 +25,11 @@
  * Wake-ups.  The poll descriptor is a timerfd armed at the absolute time at
  * which the stream becomes ready (lc_ready: avail >= avail_min, or for a
  * readi() capture the next multiple of avail_min), or "now" while it is
- * ready, so poll() is level-triggered and truthful.  On alsa-lib 1.2.8 a
- * missed wake-up hangs blocking clients forever, so every path that
- * changes readiness re-arms it (loop_arm).
+ * ready, so poll() is level-triggered and truthful, also for a client
+ * that never asks poll_revents.  On alsa-lib 1.2.8 a missed wake-up hangs
+ * blocking clients forever, so every path that changes readiness re-arms
+ * it (loop_arm); an mmap capture's commit reaches no callback, so its
+ * transfer (from mmap_begin) arms for it.
  *
  * Locking.  alsa-lib holds the PCM lock around start/stop/pointer/transfer/
  * pause; prepare/sw_params/poll_revents run unlocked.  The only
