@@ -129,9 +129,11 @@ void lc_freeze(struct lc_end *e)
  *    of a read), so each read returns on the grid and lateness never adds
  *    up;
  *  - once a transfer took everything shown, the next position update
- *    shows nothing new (the "hold"), so the read loop polls instead of
- *    chasing a few frames per pass: a slowed process (strace, valgrind)
- *    would otherwise never poll, and re-arm its timer on every pass;
+ *    shows no more than the last multiple of avail_min reached (the
+ *    "hold"): nothing new right after the read, so the read loop polls
+ *    instead of chasing a few frames per pass (a slowed process, strace
+ *    or valgrind, would otherwise never poll, and re-arm its timer on
+ *    every pass), and the grid point when that update is the wake-up's;
  *  - for LC_GRID_SLACK_US after each multiple of avail_min, an update
  *    shows hw at that multiple, as period-interrupt hardware would: the
  *    wake-up comes a frame or two late, and a read woken there would take
@@ -162,10 +164,16 @@ static void show_hw(struct lc_end *e, enum lc_state st)
 	uint64_t show = e->hw;
 
 	if (e->hold) {
+		/*
+		 * Took everything shown: show no more than the last multiple of
+		 * avail_min reached.  Looked at again at once, that is nothing
+		 * new; looked at first when the wake-up came (a read that asked
+		 * no more after its transfer, then polled), it is the grid point
+		 * the client was woken for: ready, not an empty wake-up.
+		 */
 		e->hold = false;
-		return;
-	}
-	if (waits_on_grid(e, st)) {
+		show = e->hw / e->avail_min * e->avail_min;
+	} else if (waits_on_grid(e, st)) {
 		uint64_t grid = e->hw / e->avail_min * e->avail_min;
 
 		if (e->hw - grid <= (uint64_t)e->grid.rate * LC_GRID_SLACK_US / 1000000u)
@@ -189,6 +197,15 @@ int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick)
 		limit = e->playback ? (int64_t)appl + (int64_t)e->stop_threshold -
 				      (int64_t)e->buffer_frames
 				    : (int64_t)appl + (int64_t)e->stop_threshold;
+	/*
+	 * A buffer left exactly at the limit with hw not moving is no xrun
+	 * yet: the kernel checks when hw moves on.  snd_pcm_reset() of a
+	 * running playback leaves it so (appl = hw, avail = buffer).
+	 */
+	if (limit == (int64_t)e->hw && hw == e->hw && st != LC_DRAINING) {
+		show_hw(e, st);
+		return 0;
+	}
 	if (limit < (int64_t)e->hw)
 		limit = (int64_t)e->hw;
 	if ((int64_t)hw >= limit) {
@@ -203,6 +220,15 @@ int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick)
 	e->hw = hw;
 	show_hw(e, st);
 	return ret;
+}
+
+void lc_reset(struct lc_end *e, uint64_t at)
+{
+	/* Ring positions and timeline stay; only where the client counts from moves. */
+	e->base += at;
+	e->hw = e->hw > at ? e->hw - at : 0;
+	e->shown = e->shown > at ? e->shown - at : 0;
+	e->hold = false;
 }
 
 int64_t lc_avail(const struct lc_end *e, uint64_t appl)

@@ -90,6 +90,14 @@ void lc_freeze(struct lc_end *e);
  */
 int lc_advance(struct lc_end *e, enum lc_state st, uint64_t appl, uint64_t tick);
 
+/*
+ * snd_pcm_reset(): ioplug zeroes the client's appl and hw with no callback;
+ * our position `at` (what the client was shown: appl = hw, as the kernel
+ * resets) becomes 0.  A capture has nothing left to read, a playback an
+ * empty buffer; the stream goes on where it is.
+ */
+void lc_reset(struct lc_end *e, uint64_t at);
+
 /* avail as the kernel defines it, from what the client was shown. */
 int64_t lc_avail(const struct lc_end *e, uint64_t appl);
 /* Is the stream ready for its client (poll reports it)? */

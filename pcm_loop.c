@@ -25,9 +25,11 @@
  * Wake-ups.  The poll descriptor is a timerfd armed at the absolute time at
  * which the stream becomes ready (lc_ready: avail >= avail_min, or for a
  * readi() capture the next multiple of avail_min), or "now" while it is
- * ready, so poll() is level-triggered and truthful.  On alsa-lib 1.2.8 a
- * missed wake-up hangs blocking clients forever, so every path that
- * changes readiness re-arms it (loop_arm).
+ * ready, so poll() is level-triggered and truthful, also for a client
+ * that never asks poll_revents.  On alsa-lib 1.2.8 a missed wake-up hangs
+ * blocking clients forever, so every path that changes readiness re-arms
+ * it (loop_arm); an mmap capture's commit reaches no callback, so its
+ * transfer (from mmap_begin) arms for it.
  *
  * Locking.  alsa-lib holds the PCM lock around start/stop/pointer/transfer/
  * pause; prepare/sw_params/poll_revents run unlocked.  The only
@@ -102,6 +104,9 @@ struct loop {
 	 */
 	struct lc_end pos;
 	uint64_t write_end;		/* playback: our copy of what we published */
+	snd_pcm_uframes_t last_ptr;	/* what loop_pointer() last returned: ioplug's hw */
+	uint64_t appl_seen;		/* the client's appl as we last knew it */
+	bool reset_hold;		/* playback: reset while running, waits for a write */
 
 	/* Capture: what each playback of the cable published, per transfer. */
 	struct writer {
@@ -248,7 +253,12 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 	/* Hot: poll returns at once, and loop_poll_revents() spins (flow_spin). */
 	if (flow_ready(lp, appl) || lp->spin_hot)
 		timer_set(lp, TIMER_NOW);
-	else if (lp->armed_ns <= shm_now_ns())	/* off, now, or a watchdog that fired */
+	/*
+	 * Off, now, a watchdog that fired, or one due soon: a stream that
+	 * keeps moving pushes it ahead (a settime per half watchdog), so it
+	 * fires only in a real wait, never as an empty wake-up per period.
+	 */
+	else if (lp->armed_ns <= shm_now_ns() + FLOW_WATCHDOG_NS / 2)
 		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
 }
 
@@ -279,10 +289,10 @@ static int advance(struct loop *lp, uint64_t tick)
  * A playback whose capture went away gets -ENODEV too, as a writer to a
  * pipe with no reader; one that never had a capture waits for one.
  */
-static void flow_update(struct loop *lp)
+static void flow_update(struct loop *lp, uint64_t appl)
 {
 	struct lc_end *pos = &lp->pos;
-	uint64_t appl = lp->io.appl_ptr, hw;
+	uint64_t hw;
 
 	if (is_playback(lp)) {
 		uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
@@ -383,7 +393,7 @@ static bool flow_spin(struct loop *lp)
 	do {
 		for (int i = 0; i < 64; i++)
 			cpu_relax();
-		flow_update(lp);
+		flow_update(lp, lp->io.appl_ptr);
 		if (flow_ready(lp, lp->io.appl_ptr))
 			return true;
 	} while (shm_now_ns() < until);
@@ -418,9 +428,9 @@ static void flow_listen(struct loop *lp)
  * (it would otherwise find a stale ring, or an expired timer, readable on
  * every poll, and spin).
  */
-static void flow_cool(struct loop *lp)
+static void flow_cool(struct loop *lp, uint64_t appl)
 {
-	if (flow_ready(lp, lp->io.appl_ptr)) {
+	if (flow_ready(lp, appl)) {
 		lp->unready_ns = 0;
 		return;
 	}
@@ -435,8 +445,8 @@ static void flow_cool(struct loop *lp)
 	}
 	lp->unready_ns = 0;
 	flow_listen(lp);
-	flow_update(lp);	/* it may have moved before it saw our flag */
-	loop_arm(lp, lp->io.appl_ptr);
+	flow_update(lp, appl);	/* it may have moved before it saw our flag */
+	loop_arm(lp, appl);
 }
 
 /* Ready again after a sleep: was the other end quick?  Then spin next time. */
@@ -458,7 +468,7 @@ static bool flow_wait(struct loop *lp)
 	bool ready;
 
 	flow_listen(lp);
-	flow_update(lp);
+	flow_update(lp, lp->io.appl_ptr);
 	ready = flow_ready(lp, lp->io.appl_ptr);
 	if (!ready && flow_peer_gone(lp, true)) {
 		if (is_playback(lp) || lc_avail(&lp->pos, lp->io.appl_ptr) <= 0)
@@ -512,14 +522,87 @@ static void flow_transfer_capture(struct loop *lp, const snd_pcm_channel_area_t 
 	flow_wake_peer(lp);
 }
 
+/*
+ * A lossless playback rewound past what the capture already took
+ * (snd_pcm_rewind() never clamps to snd_pcm_rewindable() on an ioplug):
+ * those frames cannot be taken back, and writing over them would lose
+ * what the capture is still to read.  Refuse: the playback gets -EPIPE.
+ */
+static uint64_t flow_taken(struct loop *lp)
+{
+	uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
+
+	return taken > lp->pos.base ? taken - lp->pos.base : 0;
+}
+
+static int flow_overrewound(struct loop *lp)
+{
+	SNDERR("loopback card %s subdevice %u device %u playback: rewound %llu frames past "
+	       "what the capture already took; a lossless cable cannot take frames back "
+	       "(stream stopped: XRUN)", lp->keys.card, lp->keys.cfg.subdevice, lp->device,
+	       (unsigned long long)(flow_taken(lp) - lp->io.appl_ptr));
+	snd_pcm_ioplug_set_state(&lp->io, SND_PCM_STATE_XRUN);
+	publish_state(lp, SND_PCM_STATE_XRUN);
+	timer_set(lp, TIMER_NOW);
+	return -EPIPE;
+}
+
+/*
+ * snd_pcm_reset() zeroes ioplug's appl and hw and calls nothing of ours:
+ * we see it as a hw that is not what we last returned, or both zero where
+ * the client had moved (a rewind to 0 then means the same).  As the kernel,
+ * the stream goes on from where it is now with appl = hw: a capture has
+ * nothing to read, a playback an empty buffer.  The kernel's empty running
+ * playback xruns when its hw next moves, which snd-aloop's moves in
+ * jiffies: a client that writes at once goes on.  Ours moves every frame,
+ * so a running playback holds still from the reset to its next write
+ * (reset_hold), which carries on from there; the capture hears silence in
+ * between.  A lossless playback's queue is what the capture has not
+ * taken: the next write replaces it, as a rewind would; a lossless capture
+ * gives the rest of its backlog up, so the playback gets its room.
+ */
+static void loop_sync_reset(struct loop *lp)
+{
+	snd_pcm_ioplug_t *io = &lp->io;
+	uint64_t at = lp->pos.shown;
+
+	if (io->hw_ptr == lp->last_ptr &&
+	    (io->hw_ptr || io->appl_ptr || !lp->appl_seen))
+		return;
+	if (lp->lossless && is_playback(lp)) {
+		at = flow_taken(lp);
+		if (at < lp->pos.hw)
+			at = lp->pos.hw;
+	} else if (!lp->lossless) {
+		uint64_t tick = tick_now(lp), now = lc_hw_at(&lp->pos, tick);
+
+		at = now > lp->pos.hw ? now : lp->pos.hw;
+		if (is_playback(lp) && io->state == SND_PCM_STATE_RUNNING) {
+			lc_stop(&lp->pos, tick);
+			publish_timeline(lp);
+			lp->reset_hold = true;
+		}
+	}
+	lc_reset(&lp->pos, at);
+	lp->last_ptr = io->hw_ptr;
+	lp->appl_seen = io->appl_ptr;
+	if (lp->lossless && !is_playback(lp)) {
+		shm_flow_set_read_pos(&lp->seg, lp->place.cable, lp->pos.base + io->appl_ptr);
+		flow_wake_peer(lp);
+	}
+	loop_arm(lp, io->appl_ptr);
+}
+
 /* ---- callbacks ----------------------------------------------------------- */
 
-static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
+static snd_pcm_sframes_t loop_position(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 	struct lc_end *pos = &lp->pos;
 
 	if (lp->lossless) {
+		if (is_playback(lp) && io->appl_ptr < flow_taken(lp))
+			return flow_overrewound(lp);
 		/*
 		 * A draining playback writes nothing more: the stream ends here,
 		 * so the capture must take the tail even if it is shorter than
@@ -531,8 +614,8 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 			flow_wake_peer(lp);
 		}
 		if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
-			flow_update(lp);
-			flow_cool(lp);
+			flow_update(lp, io->appl_ptr);
+			flow_cool(lp, io->appl_ptr);
 			/* Everything read and the playback is done: the end of the stream. */
 			if (!is_playback(lp) && io->state == SND_PCM_STATE_RUNNING &&
 			    pos->hw == io->appl_ptr && flow_peer_gone(lp, false))
@@ -568,10 +651,30 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 		} else if (advance(lp, tick) < 0) {
 			timer_set(lp, TIMER_NOW);	/* poll must report the xrun */
 			return -EPIPE;
+		} else {
+			/*
+			 * The client may have moved with no call of ours (an mmap
+			 * capture's commit): from here the fd tells the truth
+			 * again, for a client that never asks poll_revents too.
+			 */
+			loop_arm(lp, io->appl_ptr);
 		}
 	}
 	/* BOUNDARY_WA: ioplug unwraps at boundary, not at buffer_size. */
 	return (snd_pcm_sframes_t)(pos->shown % pos->boundary);
+}
+
+static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
+{
+	struct loop *lp = io->private_data;
+	snd_pcm_sframes_t ptr;
+
+	loop_sync_reset(lp);
+	ptr = loop_position(io);
+	if (ptr >= 0)
+		lp->last_ptr = (snd_pcm_uframes_t)ptr;	/* ioplug's hw from now */
+	lp->appl_seen = io->appl_ptr;
+	return ptr;
 }
 
 static int loop_start(snd_pcm_ioplug_t *io)
@@ -579,6 +682,7 @@ static int loop_start(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 	struct shm_params lock;
 
+	loop_sync_reset(lp);
 	/* snd-aloop's loopback_check_format(): a capture cannot start on a
 	 * cable a notify-mode playback has reconfigured. */
 	if (!is_playback(lp) && shm_cable_locked(&lp->seg, lp->place.cable, &lock) && peer_alive(lp) &&
@@ -606,6 +710,8 @@ static int loop_stop(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 	uint64_t tick = tick_now(lp);
 
+	loop_sync_reset(lp);
+	lp->reset_hold = false;
 	if (!lp->lossless) {
 		if (io->state == SND_PCM_STATE_RUNNING)
 			advance(lp, tick);
@@ -623,6 +729,8 @@ static int loop_pause(snd_pcm_ioplug_t *io, int enable)
 	struct loop *lp = io->private_data;
 	uint64_t tick = tick_now(lp);
 
+	loop_sync_reset(lp);
+	lp->reset_hold = false;	/* a resume goes on from the frozen position */
 	if (lp->lossless) {
 		/* No clock: a paused end simply moves no frames. */
 		publish_state(lp, enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
@@ -651,6 +759,8 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 
 	/* A playback's new ring positions start after everything ever written. */
 	lc_prepare(&lp->pos, tick_now(lp), lp->write_end);
+	lp->last_ptr = lp->appl_seen = 0;	/* ioplug zeroed both before calling us */
+	lp->reset_hold = false;
 	if (lp->lossless && is_playback(lp)) {
 		shm_flow_set_done(&lp->seg, lp->place.cable, false);
 	} else if (lp->lossless) {
@@ -738,17 +848,35 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 						snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
 	struct loop *lp = io->private_data;
-	uint64_t pos = lp->pos.base + io->appl_ptr;	/* the ring position */
-	uint64_t end = pos + size;
+	uint64_t pos, end;
 
+	loop_sync_reset(lp);
+	if (lp->lossless && io->appl_ptr < flow_taken(lp))
+		return flow_overrewound(lp);
+	pos = lp->pos.base + io->appl_ptr;	/* the ring position */
+	end = pos + size;
 	/* size <= buffer_size <= a quarter of our ring (loop_constrain): one pass fits. */
 	shm_ring_claim(&lp->ring, end);
 	ring_copy(lp, &lp->ring, true, pos, areas, offset, (uint32_t)size);
 	shm_ring_publish(&lp->ring, end);
 	lp->write_end = end;
+	lp->appl_seen = io->appl_ptr + size;
+	if (lp->reset_hold) {
+		/* The first write after a reset: the stream moves on from here. */
+		lc_start(&lp->pos, tick_now(lp));
+		publish_timeline(lp);
+		lp->reset_hold = false;
+	}
 	shm_end_add_frames(&lp->seg, &lp->place, size);
-	if (lp->lossless)
+	if (lp->lossless) {
 		flow_wake_peer(lp);
+		/*
+		 * Not ready now: listen for the other end from here, or a
+		 * doorbell rung before would leave our fd readable with
+		 * nothing to do for a client that polls next.
+		 */
+		flow_cool(lp, io->appl_ptr + size);
+	}
 	loop_arm(lp, io->appl_ptr + size);
 	return (snd_pcm_sframes_t)size;
 }
@@ -867,11 +995,15 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 {
 	struct loop *lp = io->private_data;
 	struct writer *heard[SHM_SLOTS];
-	uint64_t pos = io->appl_ptr, left = size;
+	uint64_t pos, left = size;
 
+	loop_sync_reset(lp);
+	lp->appl_seen = io->appl_ptr + size;
+	pos = lp->pos.base + io->appl_ptr;	/* our timeline's position */
 	if (lp->lossless) {
 		flow_transfer_capture(lp, areas, offset, size);
 		shm_end_add_frames(&lp->seg, &lp->place, size);
+		flow_cool(lp, io->appl_ptr + size);	/* as the playback's transfer */
 		loop_arm(lp, io->appl_ptr + size);
 		return (snd_pcm_sframes_t)size;
 	}
@@ -905,9 +1037,14 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 	}
 	shm_end_add_frames(&lp->seg, &lp->place, size);
 	lc_took(&lp->pos, lc_state_of(io->state), io->appl_ptr + size);
-	if (io->access == SND_PCM_ACCESS_RW_INTERLEAVED ||
-	    io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED)
-		loop_arm(lp, io->appl_ptr + size);
+	/*
+	 * With MMAP access we are called from mmap_begin, and the commit that
+	 * follows reaches no callback of ours: arm for the commit of these
+	 * frames now, as every mmap reader commits what it began (alsa-lib's
+	 * own snd_pcm_mmap_readi, PulseAudio, PipeWire).  One that commits
+	 * fewer is set right at its next avail_update (loop_position).
+	 */
+	loop_arm(lp, io->appl_ptr + size);
 	return (snd_pcm_sframes_t)size;
 }
 

@@ -24,3 +24,11 @@ tests_test_duplex_SOURCES = tests/test-duplex.c $(PCM_TEST_COMMON) $(PROBE_SOURC
 tests_test_duplex_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS) -pthread
 tests_test_duplex_LDFLAGS = -pthread
 tests_test_duplex_LDADD = $(ALSA_LIBS)
+
+# Poll returns, empty returns, transfers and CPU per period for every
+# direction x access x clock x client loop (POLL_SECONDS, POLL_JOBS).
+check_PROGRAMS += tests/test-poll
+TESTS += tests/test-poll
+tests_test_poll_SOURCES = tests/test-poll.c $(PCM_TEST_COMMON)
+tests_test_poll_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_test_poll_LDADD = $(ALSA_LIBS)

@@ -2,8 +2,10 @@
 # System calls per period: a blocking aplay/arecord on our PCMs must make a
 # small constant number of syscalls per period, whether or not the other end
 # of the cable is there: capture with and without a writer, playback with
-# and without a reader, period 1024 at 48 kHz (21.3 ms), under
-# "strace -f -c".  Skips if strace is missing or too old for -U.
+# and without a reader, and both with mmap access (-M: snd_pcm_mmap_readi/
+# writei, where a capture's commit reaches no callback of the plugin), period
+# 1024 at 48 kHz (21.3 ms), under "strace -f -c".  Skips if strace is
+# missing or too old for -U.
 #
 # Startup (dynamic loading, alsa.conf, the plugin's open) costs a few hundred
 # syscalls whatever the length of the run, so each case runs twice: a base
@@ -108,6 +110,14 @@ stop_peer() {
 	peer=
 }
 
+# polls_per_period NAME: poll/ppoll calls per period of a case, startup cancelled.
+polls_per_period() {
+	_a=$(count "$work/$1.base" poll ppoll)
+	_b=$(count "$work/$1.long" poll ppoll)
+	echo "$_a $_b $LONG" | awk -v r=$RATE -v p=$PERIOD \
+		'{ printf "%.2f", ($2 - $1) / ($3 * r / p - 1) }'
+}
+
 # check NAME: per-period figures from the base and long runs.
 check() {
 	_n=$1
@@ -162,6 +172,31 @@ traced playback-alone base aplay -q -D "$(dev loop 3)" $FMT -s $PERIOD /dev/zero
 traced playback-alone long aplay -q -D "$(dev loop 3)" $FMT -d "$LONG" /dev/zero ||
 	true
 check playback-alone
+
+# The same with mmap access: as many polls per period as plain arecord/aplay
+# (an mmap capture used to poll twice: once at once on an expired timer).
+traced capture-mmap base arecord -M -q -D "$(dev loopcap 5)" $FMT -s $PERIOD /dev/null ||
+	true
+traced capture-mmap long arecord -M -q -D "$(dev loopcap 5)" $FMT -d "$LONG" /dev/null ||
+	true
+check capture-mmap
+
+traced playback-mmap base aplay -M -q -D "$(dev loop 6)" $FMT -s $PERIOD /dev/zero || true
+traced playback-mmap long aplay -M -q -D "$(dev loop 6)" $FMT -d "$LONG" /dev/zero ||
+	true
+check playback-mmap
+
+# Polls per period of an mmap case against its plain one: within 0.2.
+same_polls() {
+	_p=$(polls_per_period "$1")
+	_m=$(polls_per_period "$2")
+	echo "$2: $_m polls per period, $1: $_p"
+	if awk -v p="$_p" -v m="$_m" 'BEGIN { exit !(m > p + 0.2) }'; then
+		bad "$2: $_m polls per period, $1 (no -M) makes $_p"
+	fi
+}
+same_polls capture-alone capture-mmap
+same_polls playback-alone playback-mmap
 
 # playback with a reader: arecord records loopcap:4 the whole time.
 start_peer arecord -q -D "$(dev loopcap 4)" $FMT -d 25 /dev/null

@@ -5,8 +5,8 @@
  *
  * Covered: grid acceptance against hostile rebases, rate shifts, xrun
  * ticks of both directions, drain, pause, the readi() capture's grid wait
- * and one-shot hold, late wake-ups, deadlines that never fire early, and
- * positions far past 2^32.
+ * and one-shot hold (also at the wake-up), late wake-ups, deadlines that
+ * never fire early, snd_pcm_reset(), and positions far past 2^32.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -277,6 +277,73 @@ static void test_grid_slack(void)
 	CHECK(lc_avail(&e, 0) == 481, "non-blocking mmap: frame-exact at the grid point too");
 }
 
+/*
+ * A read that took everything shown and then polls: the first update comes
+ * at the wake-up (the grid point), and it must show the grid point, not
+ * "nothing new" (an empty wake-up, then a second poll, every period).
+ */
+static void test_hold_at_wakeup(void)
+{
+	struct lc_end e;
+	uint64_t appl = 0;
+
+	end_init(&e, false, false);
+	e.rw_access = true;
+	lc_prepare(&e, 0, 0);
+	lc_start(&e, 0);
+	for (int period = 1; period <= 100; period++) {
+		uint64_t grid = (uint64_t)period * 480;
+
+		lc_advance(&e, LC_RUNNING, appl, grid - 480 + 30);
+		appl += (uint64_t)lc_avail(&e, appl);
+		lc_took(&e, LC_RUNNING, appl);	/* took it all, asks nothing more */
+		CHECK(lc_wake(&e, LC_RUNNING, appl) == ns_of(grid), "period %d: wake at the grid",
+		      period);
+		lc_advance(&e, LC_RUNNING, appl, grid + 1);	/* the wake-up's update */
+		CHECK(lc_ready(&e, LC_RUNNING, appl), "period %d: the held update at the wake-up "
+		      "is ready", period);
+		appl = grid;
+	}
+	/* Looked at again at once, a hold still shows nothing new. */
+	lc_took(&e, LC_RUNNING, appl);
+	lc_advance(&e, LC_RUNNING, appl, appl + 40);
+	CHECK(lc_avail(&e, appl) == 0, "held: nothing new before the grid");
+}
+
+/*
+ * snd_pcm_reset(): the client's 0 moves to where we are; avail is zeroed
+ * (capture) or the whole buffer (playback), the timeline is untouched, and
+ * a buffer left empty is no xrun until hw moves on.
+ */
+static void test_reset(void)
+{
+	struct lc_end e;
+
+	end_init(&e, true, true);
+	lc_prepare(&e, 0, 1000);
+	lc_start(&e, 0);
+	CHECK(lc_advance(&e, LC_RUNNING, 4800, 3000) == 0, "running");
+	lc_reset(&e, 3000);
+	CHECK(e.base == 4000 && e.hw == 0 && e.shown == 0, "playback rebased: base %" PRIu64
+	      " hw %" PRIu64, e.base, e.hw);
+	CHECK(lc_avail(&e, 0) == 4800, "playback avail = buffer after reset");
+	CHECK(lc_hw_at(&e, 3000) == 0 && lc_hw_at(&e, 3010) == 10,
+	      "the timeline maps on, from the new 0");
+	CHECK(lc_advance(&e, LC_RUNNING, 0, 3000) == 0 && lc_avail(&e, 0) == 4800,
+	      "empty, hw not moving: no xrun yet");
+	CHECK(lc_advance(&e, LC_RUNNING, 0, 3001) == -EPIPE, "empty, hw moves on: xrun");
+
+	end_init(&e, false, true);
+	lc_prepare(&e, 0, 0);
+	lc_start(&e, 0);
+	lc_advance(&e, LC_RUNNING, 1000, 2500);
+	lc_reset(&e, 2500);
+	CHECK(lc_avail(&e, 0) == 0, "capture avail zeroed");
+	lc_advance(&e, LC_RUNNING, 0, 2600);
+	CHECK(lc_avail(&e, 0) == 100, "capture runs on: %" PRId64, lc_avail(&e, 0));
+	CHECK(lc_tick_of(&e, 100, &(uint64_t){ 0 }), "the capture's timeline maps after reset");
+}
+
 static void test_never_backwards(void)
 {
 	struct lc_end e;
@@ -301,6 +368,8 @@ int main(void)
 	test_deadlines();
 	test_blocking_capture_grid();
 	test_grid_slack();
+	test_hold_at_wakeup();
+	test_reset();
 	test_never_backwards();
 	return check_finish();
 }

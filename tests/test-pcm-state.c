@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * test-pcm-state.c - the ALSA state machine of both ends: real time,
- * xruns, pause, drop/drain, avail/delay, non-blocking mode and poll.
+ * xruns, pause, drop/drain, reset, avail/delay, non-blocking mode, poll
+ * and a lossless playback's rewind.
  *
  * Timings are asserted with wide margins (the machine is shared and
  * noisy); every test runs under an alarm() watchdog, so a hang fails.
@@ -539,6 +540,242 @@ static void test_drain_capture(void)
 	pair_close(&x);
 }
 
+/* ---- reset ---------------------------------------------------------------------- */
+
+/*
+ * snd_pcm_reset() of a running playback: as the kernel, it goes on
+ * running with appl = hw (avail = buffer, delay 0), the queued frames
+ * dropped.  It holds still until the next write (alsa-loopback(7)), so a
+ * client that refills after the reset goes on without an xrun, and the
+ * capture hears what played before the reset, silence, then all of the
+ * new frames.
+ */
+static void test_reset_playback(void)
+{
+	struct pair x;
+	size_t n = RATE / 20, max = RATE * 2, got = 0, fb = 4, lead_a, b_at = 0, diff;
+	uint8_t *a = malloc(n * fb), *b = malloc(n * fb), *buf = malloc(max * fb);
+	snd_pcm_sframes_t r, delay = -1;
+	int err;
+
+	REQUIRE(pair_open(&x, 0, 0, 100) == 0, "open");
+	/* The capture holds everything until it is read at the end. */
+	h_params_init(&x.cp, SND_PCM_FORMAT_S16_LE, RATE, 2, 500);
+	REQUIRE(pair_setup(&x) == 0, "setup");
+	h_pattern(a, x.pp.format, 2, n, 81);
+	h_pattern(b, x.pp.format, 2, n, 82);
+	REQUIRE(snd_pcm_start(x.cap) == 0, "start capture");
+	h_sleep_ms(3);
+	REQUIRE(snd_pcm_writei(x.play, a, n) == (snd_pcm_sframes_t)n, "write A");
+	h_sleep_ms(20);
+	err = snd_pcm_reset(x.play);
+	CHECK(err == 0, "reset: %s", snd_strerror(err));
+	r = snd_pcm_avail_update(x.play);
+	CHECK(r == (snd_pcm_sframes_t)x.pp.buffer, "avail after reset = %ld, want the buffer %lu",
+	      (long)r, x.pp.buffer);
+	CHECK(snd_pcm_state(x.play) == SND_PCM_STATE_RUNNING, "state after reset %s, want RUNNING",
+	      snd_pcm_state_name(snd_pcm_state(x.play)));
+	err = snd_pcm_delay(x.play, &delay);
+	CHECK(err == 0 && delay == 0, "delay after reset = %ld (%d), want 0", (long)delay, err);
+	h_sleep_ms(10);
+	r = snd_pcm_avail_update(x.play);
+	CHECK(r == (snd_pcm_sframes_t)x.pp.buffer, "10 ms after the reset, before a write: avail "
+	      "%ld, want the buffer (held until the next write)", (long)r);
+	r = snd_pcm_writei(x.play, b, n);
+	CHECK(r == (snd_pcm_sframes_t)n, "write B after the reset: %ld (%s)", (long)r,
+	      r < 0 ? snd_strerror((int)r) : "");
+	err = snd_pcm_drain(x.play);
+	CHECK(err == 0, "drain: %s", snd_strerror(err));
+	h_sleep_ms(20);
+	r = read_avail(x.cap, &x.cp, buf, &got, max);
+	CHECK(r >= 0, "read: %ld", (long)r);
+	/* A's first part, then silence, then all of B. */
+	lead_a = h_first_sound(buf, x.cp.format, 2, got);
+	REQUIRE(lead_a < got, "the capture heard nothing");
+	diff = h_first_diff(buf + lead_a * fb, a, fb, got - lead_a < n ? got - lead_a : n);
+	CHECK(diff > 0 && diff < n, "heard %zu frames of A before the reset, want a part of %zu",
+	      diff, n);
+	for (size_t i = lead_a + diff; i < got; i++)
+		if (!memcmp(buf + i * fb, b, fb)) {
+			b_at = i;
+			break;
+		}
+	REQUIRE(b_at > 0, "B's first frame never heard");
+	CHECK(h_first_sound(buf + (lead_a + diff) * fb, x.cp.format, 2, b_at - lead_a - diff) ==
+	      b_at - lead_a - diff, "between A's part and B: not silence");
+	REQUIRE(b_at + n <= got, "B heard only in part (%zu of %zu)", got - b_at, n);
+	CHECK(h_first_diff(buf + b_at * fb, b, fb, n) == n, "B not heard bit-exact");
+	h_note("reset: %zu frames of A heard, %zu silent, then B", diff, b_at - lead_a - diff);
+	pair_close(&x);
+	free(a);
+	free(b);
+	free(buf);
+}
+
+/* snd_pcm_reset() of a running capture: nothing left to read, and it runs on. */
+static void test_reset_capture(void)
+{
+	struct pair x;
+	uint8_t *buf = malloc(RATE * 4);
+	snd_pcm_sframes_t before, after, r;
+	int err;
+
+	REQUIRE(pair_open(&x, 0, 0, 200) == 0, "open");
+	REQUIRE(h_setup(x.cap, &x.cp) == 0, "setup");
+	REQUIRE(snd_pcm_start(x.cap) == 0, "start");
+	h_sleep_ms(60);
+	before = snd_pcm_avail_update(x.cap);
+	err = snd_pcm_reset(x.cap);
+	CHECK(err == 0, "reset: %s", snd_strerror(err));
+	after = snd_pcm_avail_update(x.cap);
+	CHECK(before >= RATE / 50, "avail before the reset %ld: the capture did not run",
+	      (long)before);
+	CHECK(after >= 0 && after < before / 2, "avail after reset = %ld (before: %ld), want ~0",
+	      (long)after, (long)before);
+	CHECK(snd_pcm_state(x.cap) == SND_PCM_STATE_RUNNING, "state after reset %s",
+	      snd_pcm_state_name(snd_pcm_state(x.cap)));
+	r = snd_pcm_readi(x.cap, buf, x.cp.period);
+	CHECK(r == (snd_pcm_sframes_t)x.cp.period, "read a period after the reset: %ld", (long)r);
+	CHECK(snd_pcm_state(x.cap) == SND_PCM_STATE_RUNNING, "state after the read %s",
+	      snd_pcm_state_name(snd_pcm_state(x.cap)));
+	pair_close(&x);
+	free(buf);
+}
+
+/*
+ * snd_pcm_drain() of a PAUSED playback: the kernel resumes and drains;
+ * alsa-lib's snd_pcm_ioplug_drain() drops a PAUSED stream without calling
+ * any callback but stop, so it cannot be done (alsa-loopback(7)).  What we
+ * do: drain returns 0 at once, the stream is SETUP, the capture heard what
+ * played before the pause and nothing of the rest.
+ */
+static void test_drain_paused(void)
+{
+	struct pair x;
+	size_t frames = RATE / 5, max = RATE * 2, got = 0, fb = 4, lead, heard;
+	uint8_t *pat = malloc(frames * fb), *buf = malloc(max * fb);
+	snd_pcm_sframes_t r;
+	double t0, dt;
+	int err;
+
+	REQUIRE(pair_open(&x, 0, 0, 500) == 0, "open");
+	REQUIRE(pair_setup(&x) == 0, "setup");
+	h_pattern(pat, x.pp.format, 2, frames, 91);
+	REQUIRE(snd_pcm_start(x.cap) == 0, "start capture");
+	h_sleep_ms(3);
+	REQUIRE(snd_pcm_writei(x.play, pat, frames) == (snd_pcm_sframes_t)frames, "write");
+	h_sleep_ms(50);
+	REQUIRE(snd_pcm_pause(x.play, 1) == 0, "pause");
+	t0 = h_now();
+	err = snd_pcm_drain(x.play);
+	dt = h_now() - t0;
+	CHECK(err == 0, "drain of a paused playback: %s", snd_strerror(err));
+	CHECK(dt < 0.1, "drain of a paused playback took %.3f s: ioplug drops it", dt);
+	CHECK(snd_pcm_state(x.play) == SND_PCM_STATE_SETUP, "state after the drain %s",
+	      snd_pcm_state_name(snd_pcm_state(x.play)));
+	h_sleep_ms(200);
+	r = read_avail(x.cap, &x.cp, buf, &got, max);
+	CHECK(r >= 0, "read: %ld", (long)r);
+	lead = h_first_sound(buf, x.cp.format, 2, got);
+	heard = lead < got ? h_first_diff(buf + lead * fb, pat, fb, got - lead) : 0;
+	CHECK(heard > 0 && heard < frames, "the capture heard %zu of %zu frames: want what "
+	      "played before the pause only", heard, frames);
+	CHECK(h_first_sound(buf + (lead + heard) * fb, x.cp.format, 2, got - lead - heard) ==
+	      got - lead - heard, "something after the pause point was heard");
+	h_note("drain while paused: %.3f s, %zu of %zu frames heard", dt, heard, frames);
+	pair_close(&x);
+	free(pat);
+	free(buf);
+}
+
+/*
+ * A lossless playback may rewind what its capture has not taken
+ * (snd_pcm_rewindable()), and the capture gets the rewritten frames.  A
+ * rewind past that (alsa-lib does not clamp it on an ioplug) would lose
+ * frames silently: the playback gets -EPIPE (XRUN) instead.
+ */
+static void test_lossless_rewind(void)
+{
+	unsigned int sub = h_subdev();
+	snd_pcm_t *play = NULL, *cap = NULL;
+	struct h_params pp, cp;
+	size_t n = 4800, fb = 4, got = 0;
+	uint8_t *a = malloc(n * fb), *c = malloc(n * fb), *buf = malloc(4 * n * fb);
+	snd_pcm_sframes_t r, rw;
+
+	REQUIRE(h_openf(&play, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK,
+			"type loopback card \"%s\" subdevice %u device 0 clock lossless", h_card,
+			sub) == 0, "open playback");
+	if (h_openf(&cap, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK,
+		    "type loopback card \"%s\" subdevice %u device 1 clock lossless", h_card,
+		    sub) != 0) {
+		CHECK(0, "open capture");
+		goto out;
+	}
+	h_params_init(&pp, SND_PCM_FORMAT_S16_LE, RATE, 2, 200);
+	cp = pp;
+	if (h_setup(play, &pp) || h_setup(cap, &cp)) {
+		CHECK(0, "setup");
+		goto out;
+	}
+	h_pattern(a, pp.format, 2, n, 101);
+	h_pattern(c, pp.format, 2, n, 102);
+	r = snd_pcm_writei(play, a, n);
+	CHECK(r == (snd_pcm_sframes_t)n, "write: %ld", (long)r);
+	CHECK(snd_pcm_start(cap) == 0, "start capture");
+	r = snd_pcm_readi(cap, buf, n / 2);
+	CHECK(r == (snd_pcm_sframes_t)n / 2, "capture takes half: %ld", (long)r);
+	got = r > 0 ? (size_t)r : 0;
+	snd_pcm_avail_update(play);
+	rw = snd_pcm_rewindable(play);
+	CHECK(rw == (snd_pcm_sframes_t)(n / 2), "rewindable %ld, want %zu (not taken yet)",
+	      (long)rw, n / 2);
+
+	/* Within what is rewindable: rewrite the last quarter. */
+	r = snd_pcm_rewind(play, n / 4);
+	CHECK(r == (snd_pcm_sframes_t)n / 4, "rewind %zu: %ld", n / 4, (long)r);
+	r = snd_pcm_writei(play, c, n / 4);
+	CHECK(r == (snd_pcm_sframes_t)n / 4, "rewrite: %ld (%s)", (long)r,
+	      r < 0 ? snd_strerror((int)r) : "");
+	while ((r = snd_pcm_readi(cap, buf + got * fb, n)) > 0)
+		got += (size_t)r;
+	CHECK(got == n, "the capture got %zu frames, want %zu", got, n);
+	CHECK(h_first_diff(buf, a, fb, n * 3 / 4) == n * 3 / 4 &&
+	      h_first_diff(buf + n * 3 / 4 * fb, c, fb, n / 4) == n / 4,
+	      "the capture did not get A's first 3/4, then the rewritten quarter");
+
+	/* Past what is rewindable: refused. */
+	r = snd_pcm_writei(play, a, n);
+	CHECK(r == (snd_pcm_sframes_t)n, "write again: %ld", (long)r);
+	r = snd_pcm_readi(cap, buf, n / 2);
+	CHECK(r == (snd_pcm_sframes_t)n / 2, "capture takes half again: %ld", (long)r);
+	h_errors_clear();
+	r = snd_pcm_rewind(play, n);
+	r = snd_pcm_avail_update(play);
+	CHECK(r == -EPIPE, "avail_update after rewinding past the capture = %ld, want -EPIPE",
+	      (long)r);
+	CHECK(snd_pcm_state(play) == SND_PCM_STATE_XRUN, "state %s, want XRUN",
+	      snd_pcm_state_name(snd_pcm_state(play)));
+	CHECK(strstr(h_errors(), "cannot take frames back") != NULL, "no error message: '%s'",
+	      h_errors());
+	r = snd_pcm_writei(play, c, n / 4);
+	CHECK(r == -EPIPE, "write after the refused rewind = %ld, want -EPIPE", (long)r);
+	/* The rest of what was written still arrives: nothing lost. */
+	got = 0;
+	while ((r = snd_pcm_readi(cap, buf + got * fb, n)) > 0)
+		got += (size_t)r;
+	CHECK(got == n / 2 && h_first_diff(buf, a + n / 2 * fb, fb, n / 2) == n / 2,
+	      "the capture got %zu frames of A's second half (want %zu, bit-exact)", got, n / 2);
+	CHECK(snd_pcm_prepare(play) == 0, "prepare recovers");
+out:
+	free(a);
+	free(c);
+	free(buf);
+	if (cap)
+		snd_pcm_close(cap);
+	snd_pcm_close(play);
+}
+
 /* ---- avail and delay -------------------------------------------------------- */
 
 /* Is measured within 25 % (+ 5 ms of frames) of expected? */
@@ -840,6 +1077,9 @@ int main(int argc, char **argv)
 	h_run("drain: prepared, never started", test_drain_not_started, 15);
 	h_run("drain: non-blocking, completes via poll", test_drain_nonblock, 15);
 	h_run("drain: capture returns at once", test_drain_capture, 15);
+	h_run("drain: paused playback is dropped (ioplug)", test_drain_paused, 15);
+	h_run("reset: running playback goes on, avail = buffer", test_reset_playback, 15);
+	h_run("reset: running capture goes on, avail zeroed", test_reset_capture, 15);
 	h_run("avail and delay", test_avail_delay, 15);
 	h_run("SND_PCM_NONBLOCK: -EAGAIN", test_nonblock, 15);
 	h_run("poll loop: 64-frame periods for 2 s", test_poll_loop, 20);
@@ -847,5 +1087,6 @@ int main(int argc, char **argv)
 	h_run("poll: does not block after drop", test_poll_after_drop, 15);
 	h_run("lossless: a stalled writer makes a no-revents poll client sleep",
 	      test_lossless_poll_no_revents, 15);
+	h_run("lossless: rewind within rewindable; past it, -EPIPE", test_lossless_rewind, 15);
 	return h_finish();
 }
