@@ -488,8 +488,10 @@ static int flow_open(struct loop *lp, char *why, size_t why_len)
 	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (lp->epoll_fd < 0 || epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->timer_fd, &ev) < 0 ||
 	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->bell_fd, &ev) < 0) {
-		snprintf(why, why_len, "epoll: %s", strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "epoll: %s", strerror(err));
+		return -err;
 	}
 	return 0;
 }

@@ -232,8 +232,10 @@ static int map_seg(struct shm_seg *seg, char *why, size_t why_len)
 	void *map;
 
 	if (fstat(seg->fd, &st) < 0) {
-		snprintf(why, why_len, "cannot stat %s: %s", seg->path, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "cannot stat %s: %s", seg->path, strerror(err));
+		return -err;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		seg->fault = SHM_FAULT_NOT_OURS;
@@ -250,8 +252,10 @@ static int map_seg(struct shm_seg *seg, char *why, size_t why_len)
 	}
 	map = mmap(NULL, SHM_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
 	if (map == MAP_FAILED) {
-		snprintf(why, why_len, "cannot map %s: %s", seg->path, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "cannot map %s: %s", seg->path, strerror(err));
+		return -err;
 	}
 	seg->hdr = map;
 	seg->map_bytes = SHM_SEGMENT_BYTES;
@@ -424,8 +428,10 @@ int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t
 	snprintf(seg->path, sizeof(seg->path), "%s", path);
 	seg->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (seg->fd < 0) {
-		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "cannot open %s: %s", path, strerror(err));
+		return -err;
 	}
 	struct stat st;
 	int err = fstat(seg->fd, &st) == 0 && (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
@@ -1029,14 +1035,18 @@ int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
 
 	shm_bell_path(path, sizeof(path), seg->path, cable, role);
 	if (mkfifo(path, mode & 07777) < 0 && errno != EEXIST) {
-		snprintf(why, why_len, "cannot create the doorbell %s: %s", path, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "cannot create the doorbell %s: %s", path, strerror(err));
+		return -err;
 	}
 	/* Read-write: never ENXIO for want of a reader, never EOF for want of a writer. */
 	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		snprintf(why, why_len, "cannot open the doorbell %s: %s", path, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "cannot open the doorbell %s: %s", path, strerror(err));
+		return -err;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 		close(fd);
