@@ -783,7 +783,7 @@ static void load_writers(struct loop *lp)
 		 * Gone with its stream still open: killed, not closed.  (One that
 		 * closed its timeline is heard to its end: we may lag behind.)
 		 */
-		if (shared && w->tl.seg[(w->tl.count - 1) % SHM_TL_SEGS].end_tick == SHM_TICK_NEVER &&
+		if (shared && w->tl.span[(w->tl.count - 1) % SHM_TL_SPANS].end_tick == SHM_TICK_NEVER &&
 		    !shm_slot_alive(&lp->seg, lp->place.cable, k))
 			continue;
 		w->written = shm_ring_written(&w->ring);
@@ -1231,7 +1231,7 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 		if (err)
 			continue;
 		if (!strcmp(id, "subdevice")) {
-			if (loop_conf_long(n, "loopback", id, 0, SHM_SUBDEVICE_MAX, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, 0, LOOP_SUBDEVICE_MAX, &v) < 0)
 				return -EINVAL;
 			lp->keys.cfg.subdevice = (unsigned int)v;
 		} else if (!strcmp(id, "device")) {

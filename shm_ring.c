@@ -54,7 +54,7 @@ bool shm_card_valid(const char *card)
 	for (; card[n]; n++) {
 		char ch = card[n];
 
-		if (n + 1 >= SHM_CARD_MAX)
+		if (n + 1 >= LOOP_CARD_MAX)
 			return false;
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
@@ -169,7 +169,7 @@ static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 	for (unsigned int c = 0; c < SHM_CABLES; c++) {
 		struct shm_cable *cab = &h->cable[c];
 
-		atomic_store(&cab->rate_shift, SHM_SHIFT_NOMINAL);
+		atomic_store(&cab->rate_shift, LOOP_SHIFT_NOMINAL);
 		atomic_store(&cab->grid_base_ns, now);
 	}
 	/* Release: whoever sees the magic sees an initialised header. */
@@ -337,12 +337,12 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 	seg->fault = SHM_FAULT_NAME;
 	if (!shm_card_valid(cfg->card)) {
 		snprintf(why, why_len, "card key '%s' must be 1-%u characters of "
-			 "A-Z a-z 0-9 _ -", cfg->card ? cfg->card : "", SHM_CARD_MAX - 1);
+			 "A-Z a-z 0-9 _ -", cfg->card ? cfg->card : "", LOOP_CARD_MAX - 1);
 		return -EINVAL;
 	}
-	if (cfg->subdevice > SHM_SUBDEVICE_MAX) {
+	if (cfg->subdevice > LOOP_SUBDEVICE_MAX) {
 		snprintf(why, why_len, "subdevice %u is out of range 0..%u",
-			 cfg->subdevice, SHM_SUBDEVICE_MAX);
+			 cfg->subdevice, LOOP_SUBDEVICE_MAX);
 		return -EINVAL;
 	}
 	err = shm_seg_path(seg->path, sizeof(seg->path), cfg->dir, cfg->card, cfg->subdevice);
@@ -476,7 +476,7 @@ static inline void seq_end_write(_Atomic uint32_t *seq, uint32_t s)
 /* The rate shift becomes a divisor: never trust it. */
 static uint32_t clamp_shift(uint32_t shift)
 {
-	return shift < SHM_SHIFT_MIN ? SHM_SHIFT_MIN : shift > SHM_SHIFT_MAX ? SHM_SHIFT_MAX : shift;
+	return shift < LOOP_SHIFT_MIN ? LOOP_SHIFT_MIN : shift > LOOP_SHIFT_MAX ? LOOP_SHIFT_MAX : shift;
 }
 
 int shm_grid_load(struct shm_cable *c, struct shm_grid *g)
@@ -512,7 +512,7 @@ static void grid_store(struct shm_cable *c, uint64_t base_ns, uint64_t base_tick
 
 void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint64_t now_ns)
 {
-	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .rate = rate, .shift = LOOP_SHIFT_NOMINAL };
 
 	shift = clamp_shift(shift);
 	shm_grid_load(c, &g);
@@ -524,8 +524,8 @@ void shm_grid_reset(struct shm_cable *c, uint64_t now_ns)
 {
 	uint32_t shift = atomic_load_explicit(&c->rate_shift, memory_order_relaxed);
 
-	if (shift < SHM_SHIFT_MIN || shift > SHM_SHIFT_MAX)
-		shift = SHM_SHIFT_NOMINAL;
+	if (shift < LOOP_SHIFT_MIN || shift > LOOP_SHIFT_MAX)
+		shift = LOOP_SHIFT_NOMINAL;
 	grid_store(c, now_ns, 0, shift);
 }
 
@@ -535,12 +535,12 @@ int shm_timeline_load(struct shm_slot *c, struct shm_timeline *tl)
 		uint32_t s1 = atomic_load_explicit(&c->tl_seq, memory_order_acquire);
 
 		tl->count = atomic_load_explicit(&c->tl_count, memory_order_relaxed);
-		for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
-			tl->seg[k].begin_tick = atomic_load_explicit(&c->tl[k].begin_tick,
+		for (unsigned int k = 0; k < SHM_TL_SPANS; k++) {
+			tl->span[k].begin_tick = atomic_load_explicit(&c->tl[k].begin_tick,
 								     memory_order_relaxed);
-			tl->seg[k].end_tick = atomic_load_explicit(&c->tl[k].end_tick,
+			tl->span[k].end_tick = atomic_load_explicit(&c->tl[k].end_tick,
 								   memory_order_relaxed);
-			tl->seg[k].begin_pos = atomic_load_explicit(&c->tl[k].begin_pos,
+			tl->span[k].begin_pos = atomic_load_explicit(&c->tl[k].begin_pos,
 								    memory_order_relaxed);
 		}
 		atomic_thread_fence(memory_order_acquire);
@@ -556,12 +556,12 @@ void shm_timeline_store(struct shm_slot *c, const struct shm_timeline *tl)
 	uint32_t s = seq_begin_write(&c->tl_seq);
 
 	atomic_store_explicit(&c->tl_count, tl->count, memory_order_relaxed);
-	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
-		atomic_store_explicit(&c->tl[k].begin_tick, tl->seg[k].begin_tick,
+	for (unsigned int k = 0; k < SHM_TL_SPANS; k++) {
+		atomic_store_explicit(&c->tl[k].begin_tick, tl->span[k].begin_tick,
 				      memory_order_relaxed);
-		atomic_store_explicit(&c->tl[k].end_tick, tl->seg[k].end_tick,
+		atomic_store_explicit(&c->tl[k].end_tick, tl->span[k].end_tick,
 				      memory_order_relaxed);
-		atomic_store_explicit(&c->tl[k].begin_pos, tl->seg[k].begin_pos,
+		atomic_store_explicit(&c->tl[k].begin_pos, tl->span[k].begin_pos,
 				      memory_order_relaxed);
 	}
 	seq_end_write(&c->tl_seq, s);
@@ -569,11 +569,11 @@ void shm_timeline_store(struct shm_slot *c, const struct shm_timeline *tl)
 
 void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos)
 {
-	unsigned int k = (unsigned int)(tl->count % SHM_TL_SEGS);
+	unsigned int k = (unsigned int)(tl->count % SHM_TL_SPANS);
 
-	tl->seg[k].begin_tick = tick;
-	tl->seg[k].end_tick = SHM_TICK_NEVER;
-	tl->seg[k].begin_pos = pos;
+	tl->span[k].begin_tick = tick;
+	tl->span[k].end_tick = SHM_TICK_NEVER;
+	tl->span[k].begin_pos = pos;
 	tl->count++;
 }
 
@@ -583,36 +583,36 @@ void shm_timeline_close(struct shm_timeline *tl, uint64_t tick)
 
 	if (!tl->count)
 		return;
-	k = (unsigned int)((tl->count - 1) % SHM_TL_SEGS);
-	if (tl->seg[k].end_tick != SHM_TICK_NEVER)
+	k = (unsigned int)((tl->count - 1) % SHM_TL_SPANS);
+	if (tl->span[k].end_tick != SHM_TICK_NEVER)
 		return;
-	tl->seg[k].end_tick = tick < tl->seg[k].begin_tick ? tl->seg[k].begin_tick : tick;
+	tl->span[k].end_tick = tick < tl->span[k].begin_tick ? tl->span[k].begin_tick : tick;
 }
 
-/* The segments actually present, newest first: at most SHM_TL_SEGS. */
+/* The spans actually present, newest first: at most SHM_TL_SPANS. */
 static unsigned int tl_live(const struct shm_timeline *tl)
 {
-	return tl->count < SHM_TL_SEGS ? (unsigned int)tl->count : SHM_TL_SEGS;
+	return tl->count < SHM_TL_SPANS ? (unsigned int)tl->count : SHM_TL_SPANS;
 }
 
-#define TL_SEG(tl, i) ((tl)->seg[((tl)->count - 1 - (i)) % SHM_TL_SEGS])
+#define TL_SPAN(tl, i) ((tl)->span[((tl)->count - 1 - (i)) % SHM_TL_SPANS])
 
 bool shm_timeline_pos(const struct shm_timeline *tl, uint64_t tick, uint64_t *pos, uint64_t *run)
 {
 	uint64_t next_begin = SHM_TICK_NEVER;
 
 	for (unsigned int i = 0; i < tl_live(tl); i++) {
-		uint64_t b = TL_SEG(tl, i).begin_tick, e = TL_SEG(tl, i).end_tick;
+		uint64_t b = TL_SPAN(tl, i).begin_tick, e = TL_SPAN(tl, i).end_tick;
 
 		if (tick >= b && tick < e) {
-			*pos = TL_SEG(tl, i).begin_pos + (tick - b);
+			*pos = TL_SPAN(tl, i).begin_pos + (tick - b);
 			*run = e - tick;
 			return true;
 		}
 		if (b > tick && b < next_begin)
 			next_begin = b;
 	}
-	/* Silence until the next segment; >= 1 even at the end of time. */
+	/* Silence until the next span; >= 1 even at the end of time. */
 	*run = next_begin > tick ? next_begin - tick : 1;
 	return false;
 }
@@ -622,12 +622,12 @@ bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *ti
 	uint64_t next_begin = UINT64_MAX;
 
 	for (unsigned int i = 0; i < tl_live(tl); i++) {
-		uint64_t b = TL_SEG(tl, i).begin_pos;
-		uint64_t len = TL_SEG(tl, i).end_tick - TL_SEG(tl, i).begin_tick;
+		uint64_t b = TL_SPAN(tl, i).begin_pos;
+		uint64_t len = TL_SPAN(tl, i).end_tick - TL_SPAN(tl, i).begin_tick;
 		uint64_t e = len > UINT64_MAX - b ? UINT64_MAX : b + len;
 
 		if (pos >= b && pos < e) {
-			*tick = TL_SEG(tl, i).begin_tick + (pos - b);
+			*tick = TL_SPAN(tl, i).begin_tick + (pos - b);
 			*run = e - pos;
 			return true;
 		}

@@ -25,9 +25,9 @@
  * 100000") rebases the grid at "now", so positions never jump.
  *
  * Timeline.  The playback end publishes where its stream position was at
- * which tick as up to SHM_TL_SEGS segments [begin_tick, end_tick) with the
+ * which tick as up to SHM_TL_SPANS spans [begin_tick, end_tick) with the
  * ring position at begin_tick.  A pause, a stop or an xrun closes a
- * segment; start and resume open one.  The capture maps each of its ticks
+ * span; start and resume open one.  The capture maps each of its ticks
  * through the timeline to a ring position, or hears silence.
  */
 #ifndef SHM_RING_H
@@ -51,8 +51,8 @@
 #define SHM_ROLE_PLAY		0u
 #define SHM_ROLE_CAP		1u
 #define SHM_SLOTS		LOOP_SHARED_MAX	/* openers of a shared end, per role */
-#define SHM_TL_SEGS		4u	/* timeline segments kept */
-#define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open segment */
+#define SHM_TL_SPANS		4u	/* timeline spans kept */
+#define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open span */
 
 #define SHM_HEADER_BYTES	16384u
 #define SHM_RING_BYTES		(2u << 20)	/* per cable */
@@ -60,11 +60,6 @@
 #define SHM_SLOT_RING_BYTES	(SHM_RING_BYTES / SHM_SLOTS)
 #define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
 
-#define SHM_SUBDEVICE_MAX	LOOP_SUBDEVICE_MAX
-#define SHM_CARD_MAX		LOOP_CARD_MAX
-#define SHM_SHIFT_MIN		LOOP_SHIFT_MIN
-#define SHM_SHIFT_NOMINAL	LOOP_SHIFT_NOMINAL
-#define SHM_SHIFT_MAX		LOOP_SHIFT_MAX
 
 #define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
 #define SHM_DEFAULT_DIR		"/dev/shm"		/* where shm_open() puts it */
@@ -84,7 +79,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
 	       "cross-process atomics need lock-free (address-free) u64");
 
 /* One published span of the playback stream. */
-struct shm_tl_seg {
+struct shm_tl_span_shared {
 	_Atomic uint64_t begin_tick;
 	_Atomic uint64_t end_tick;	/* SHM_TICK_NEVER while open */
 	_Atomic uint64_t begin_pos;	/* ring position at begin_tick */
@@ -110,8 +105,8 @@ struct shm_slot {
 	/* Timeline, a seqlock (odd while being written). */
 	_Atomic uint32_t tl_seq;
 	uint32_t pad;
-	_Atomic uint64_t tl_count;	/* segments ever opened */
-	struct shm_tl_seg tl[SHM_TL_SEGS];
+	_Atomic uint64_t tl_count;	/* spans ever opened */
+	struct shm_tl_span_shared tl[SHM_TL_SPANS];
 
 	/*
 	 * Ring positions in frames.  The writer stores write_claim (the end of
@@ -174,7 +169,7 @@ struct shm_header {
 	uint64_t segment_bytes;
 	uint32_t ring_bytes;
 	uint32_t subdevice;
-	char card[SHM_CARD_MAX];
+	char card[LOOP_CARD_MAX];
 	struct shm_cable cable[SHM_CABLES];
 };
 
@@ -184,7 +179,7 @@ _Static_assert(sizeof(struct shm_header) <= SHM_HEADER_BYTES, "header too big");
 struct shm_seg_config {
 	const char *dir;	/* NULL: POSIX shm_open() (/dev/shm) */
 	const char *card;	/* [A-Za-z0-9_-]{1,31} */
-	unsigned int subdevice;	/* 0..SHM_SUBDEVICE_MAX */
+	unsigned int subdevice;	/* 0..LOOP_SUBDEVICE_MAX */
 	unsigned int mode;	/* permissions of a new segment, e.g. 0600 */
 	long gid;		/* group of a new segment, -1 to leave it */
 };
@@ -395,7 +390,7 @@ void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_en
 
 /* snd-aloop's controls of one cable, clamped: never trusted. */
 struct shm_controls {
-	uint32_t rate_shift;	/* SHM_SHIFT_MIN..SHM_SHIFT_MAX */
+	uint32_t rate_shift;	/* LOOP_SHIFT_MIN..LOOP_SHIFT_MAX */
 	bool notify;
 	bool active;		/* a live playback runs, not paused */
 	struct shm_params slave;	/* the last playback's; 0s: none yet */
@@ -556,7 +551,7 @@ static inline uint64_t shm_grid_tick(const struct shm_grid *g, uint64_t ns)
 	if (ns <= g->base_ns || !g->rate)
 		return g->base_tick;
 	/* 128 bits: ns since base (up to ~2^63) times rate*1e5 (up to ~2^37). */
-	num = (unsigned __int128)(ns - g->base_ns) * g->rate * SHM_SHIFT_NOMINAL;
+	num = (unsigned __int128)(ns - g->base_ns) * g->rate * LOOP_SHIFT_NOMINAL;
 	return g->base_tick + (uint64_t)(num / ((unsigned __int128)g->shift * 1000000000u));
 }
 
@@ -568,7 +563,7 @@ static inline uint64_t shm_grid_ns(const struct shm_grid *g, uint64_t tick)
 	if (tick <= g->base_tick || !g->rate)
 		return g->base_ns;
 	num = (unsigned __int128)(tick - g->base_tick) * g->shift * 1000000000u;
-	den = (unsigned __int128)g->rate * SHM_SHIFT_NOMINAL;
+	den = (unsigned __int128)g->rate * LOOP_SHIFT_NOMINAL;
 	num = (num + den - 1) / den;	/* ceil: never wake a tick early */
 	if (num > UINT64_MAX - g->base_ns)
 		return UINT64_MAX;
@@ -594,8 +589,8 @@ struct shm_tl_span {
 
 /* A private snapshot of a timeline. */
 struct shm_timeline {
-	uint64_t count;		/* spans ever opened; the last SHM_TL_SEGS are kept */
-	struct shm_tl_span seg[SHM_TL_SEGS];
+	uint64_t count;		/* spans ever opened; the last SHM_TL_SPANS are kept */
+	struct shm_tl_span span[SHM_TL_SPANS];
 };
 
 int shm_timeline_load(struct shm_slot *slot, struct shm_timeline *tl);
@@ -604,7 +599,7 @@ void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos);
 void shm_timeline_close(struct shm_timeline *tl, uint64_t tick);
 
 /*
- * Where is tick?  Returns true and the position if some segment covers it;
+ * Where is tick?  Returns true and the position if some span covers it;
  * either way *run is how many ticks from tick the answer stays the same
  * kind (>= 1, so callers always make progress).
  */

@@ -61,7 +61,7 @@ static void header_fill(struct shm_header *h)
 	h->ring_bytes = SHM_RING_BYTES;
 	snprintf(h->card, sizeof(h->card), "hostile");
 	for (unsigned int c = 0; c < SHM_CABLES; c++)
-		atomic_store(&h->cable[c].rate_shift, SHM_SHIFT_NOMINAL);
+		atomic_store(&h->cable[c].rate_shift, LOOP_SHIFT_NOMINAL);
 	atomic_store(&h->magic, SHM_RING_MAGIC);
 }
 

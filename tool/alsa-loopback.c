@@ -44,7 +44,7 @@ struct opts {
 
 /* A segment file found in the directory. */
 struct entry {
-	char card[SHM_CARD_MAX];
+	char card[LOOP_CARD_MAX];
 	unsigned int subdevice;
 	char path[512];
 };
@@ -72,7 +72,7 @@ static bool parse_name(const char *dir, const char *name, struct entry *e)
 	e->card[len] = 0;
 	errno = 0;
 	n = strtoul(dot + 1, &end, 10);
-	if (errno || *end || n > SHM_SUBDEVICE_MAX || !shm_card_valid(e->card))
+	if (errno || *end || n > LOOP_SUBDEVICE_MAX || !shm_card_valid(e->card))
 		return false;
 	e->subdevice = (unsigned int)n;
 	/* Round trip: rejects "007" and other aliases of a real name. */
@@ -157,7 +157,7 @@ static bool playback_fill(struct shm_seg *seg, unsigned int cable, unsigned int 
 			  uint32_t rate, uint64_t *fill)
 {
 	struct shm_ring r = shm_seg_ring(seg, cable, slot, shm_cable_play_shared(seg, cable));
-	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .rate = rate, .shift = LOOP_SHIFT_NOMINAL };
 	struct shm_timeline tl;
 	uint64_t pos, run, written;
 
