@@ -91,12 +91,6 @@ static const struct elem_desc elems[EL_COUNT] = {
 static const char *const access_names[] = { "Interleaved", "Non-interleaved" };
 
 /*
- * Reported values are clamped to what the PCM plugin can produce, not to
- * the info range: snd-aloop too reports a Slave Rate above its 192000 max.
- */
-#define RATE_REPORT_MAX		768000u
-
-/*
  * Events.  The external control API wants one pollable descriptor and a
  * read_event() callback, but the values change in another process's
  * memory, with no message to us.  A futex cannot be polled, and a pipe or
@@ -267,7 +261,11 @@ static void cable_values(struct shm_seg *seg, unsigned int cable, uint32_t v[EL_
 	if (!ctl.slave.rate)
 		return;		/* no playback ever configured it */
 	v[EL_FORMAT] = clamp_u32(ctl.slave.format, 0, SND_PCM_FORMAT_LAST);
-	v[EL_RATE] = clamp_u32(ctl.slave.rate, 0, RATE_REPORT_MAX);
+	/*
+	 * Clamped to what the PCM plugin can produce, not to the info range:
+	 * snd-aloop too reports a Slave Rate above its 192000 max.
+	 */
+	v[EL_RATE] = clamp_u32(ctl.slave.rate, 0, LOOP_RATE_MAX);
 	v[EL_CHANNELS] = clamp_u32(ctl.slave.channels, 1, 1024);
 	v[EL_ACCESS] = ctl.slave.access;
 }

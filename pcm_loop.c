@@ -1146,7 +1146,7 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	unsigned int one_format = (unsigned int)format;
 	unsigned int ring_bytes = lp->ring.bytes ? lp->ring.bytes : SHM_RING_BYTES;
 	unsigned int formats[sizeof(loop_formats) / sizeof(loop_formats[0])], nformats = 0;
-	unsigned int buffer_max = ring_bytes / 4, period_max = ring_bytes / 8;
+	unsigned int buffer_max = ring_bytes / LOOP_RING_PER_BUFFER;
 	int err;
 
 	/* A shared playback mixes: companded formats are left to plug to convert. */
@@ -1160,10 +1160,8 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	 * hold their own buffer (a quarter) and what captures have not read:
 	 * it may lag the other three quarters, no more.
 	 */
-	if (lp->place.shared && !is_playback(lp)) {
-		buffer_max = SHM_SLOT_RING_BYTES / 4 * 3;
-		period_max = buffer_max / 2;
-	}
+	if (lp->place.shared && !is_playback(lp))
+		buffer_max = SHM_SLOT_RING_BYTES / LOOP_RING_PER_BUFFER * (LOOP_RING_PER_BUFFER - 1);
 
 	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS,
 					    sizeof(loop_accesses) / sizeof(loop_accesses[0]),
@@ -1188,13 +1186,15 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	 * part of the ring only (SHM_SLOT_RING_BYTES).
 	 */
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES, 64,
-						      buffer_max);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES,
+						      LOOP_BUFFER_BYTES_MIN, buffer_max);
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, 16,
-						      period_max);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIOD_BYTES,
+						      LOOP_PERIOD_BYTES_MIN,
+						      buffer_max / LOOP_BUFFER_PER_PERIOD);
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 1, 1024);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 1,
+						      LOOP_PERIODS_MAX);
 	return err;
 }
 
@@ -1403,7 +1403,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 					   : shm_seg_ring(&lp->seg, lp->place.cable, 0, false);
 		if (err != -ESTALE)
 			break;
-		if (tries == 3) {
+		if (tries == LOOP_STALE_RETRIES) {
 			SNDERR("loopback card %s subdevice %u: %s keeps being removed under us",
 			       lp->keys.card, lp->keys.cfg.subdevice, lp->seg.path);
 			break;

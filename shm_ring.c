@@ -35,8 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEQ_RETRIES 64	/* a writer never holds a seqlock this long */
-
 uint64_t shm_now_ns(void)
 {
 	struct timespec ts;
@@ -116,9 +114,10 @@ static int ofd_lock(int fd, short type, off_t byte, bool wait_briefly)
 	for (int i = 0; ; i++) {
 		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 			return 0;
-		if ((errno != EAGAIN && errno != EACCES) || !wait_briefly || i >= 2000)
+		if ((errno != EAGAIN && errno != EACCES) || !wait_briefly ||
+		    i >= LOOP_ADMIN_RETRIES)
 			return errno == EACCES ? -EAGAIN : -errno;
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = LOOP_ADMIN_RETRY_NS }, NULL);
 	}
 }
 
@@ -481,7 +480,7 @@ static uint32_t clamp_shift(uint32_t shift)
 
 int shm_grid_load(struct shm_cable *c, struct shm_grid *g)
 {
-	for (int i = 0; i < SEQ_RETRIES; i++) {
+	for (int i = 0; i < LOOP_SEQ_RETRIES; i++) {
 		uint32_t s1 = atomic_load_explicit(&c->grid_seq, memory_order_acquire);
 		uint64_t base_ns = atomic_load_explicit(&c->grid_base_ns, memory_order_relaxed);
 		uint64_t base_tick = atomic_load_explicit(&c->grid_base_tick,
@@ -531,7 +530,7 @@ void shm_grid_reset(struct shm_cable *c, uint64_t now_ns)
 
 int shm_timeline_load(struct shm_slot *c, struct shm_timeline *tl)
 {
-	for (int i = 0; i < SEQ_RETRIES; i++) {
+	for (int i = 0; i < LOOP_SEQ_RETRIES; i++) {
 		uint32_t s1 = atomic_load_explicit(&c->tl_seq, memory_order_acquire);
 
 		tl->count = atomic_load_explicit(&c->tl_count, memory_order_relaxed);
