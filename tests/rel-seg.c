@@ -23,13 +23,14 @@
  * does everything wrong.
  */
 #define _GNU_SOURCE
-#include "shm_ring.h"
+#include "shm_layout.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
