@@ -41,79 +41,6 @@
 
 #include "shm_layout.h"
 
-/* How to find and create a segment. */
-struct shm_seg_config {
-	const char *dir;	/* NULL: POSIX shm_open() (/dev/shm) */
-	const char *card;	/* [A-Za-z0-9_-]{1,31} */
-	unsigned int subdevice;	/* 0..LOOP_SUBDEVICE_MAX */
-	unsigned int mode;	/* permissions of a new segment, e.g. 0600 */
-	long gid;		/* group of a new segment, -1 to leave it */
-};
-
-/*
- * What kind of trouble an open met, so that each program can say what to
- * do about it in its own terms (the plugins name their config keys).
- */
-enum shm_fault {
-	SHM_FAULT_NONE,
-	SHM_FAULT_OTHER,
-	SHM_FAULT_NAME,		/* card key or subdevice out of range */
-	SHM_FAULT_PERM_SEG,	/* the segment exists and is not ours to open */
-	SHM_FAULT_PERM_DIR,	/* we may not create it in the directory */
-	SHM_FAULT_NO_DIR,	/* the configured directory does not exist */
-	SHM_FAULT_NOT_OURS,	/* something else sits at the name: kept as is */
-	SHM_FAULT_NO_SPACE,	/* the filesystem cannot hold the segment */
-};
-
-/* An open, validated, mapped segment. */
-struct shm_seg {
-	int fd;
-	struct shm_header *hdr;
-	size_t map_bytes;
-	enum shm_fault fault;	/* why the last open failed */
-	char path[512];		/* for messages */
-};
-
-/* The segment's file: dir (NULL: SHM_DEFAULT_DIR) "/alsa-loopback-<card>.<N>". */
-int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
-		 unsigned int subdevice);
-bool shm_card_valid(const char *card);
-
-/*
- * Open (creating if needed) and validate a segment.  On error returns a
- * negative errno, sets seg->fault and writes into why[] a sentence that
- * says what was wrong (the caller adds what to do about it).
- */
-int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg,
-		 char *why, size_t why_len);
-/* Open an existing segment read-write without creating it (tools). */
-int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len);
-/* Validate a header image of map_bytes; 0 or -EPROTO with why[]. */
-int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_len);
-void shm_seg_close(struct shm_seg *seg);
-
-/* Short cross-process lock for attach/lock/detach; never on the data path. */
-int shm_seg_admin_lock(struct shm_seg *seg);
-void shm_seg_admin_unlock(struct shm_seg *seg);
-/*
- * Is our open still the file at the segment's name?  "alsa-loopback gc"
- * unlinks segments with no end held; check after claiming an end.
- */
-bool shm_seg_linked(struct shm_seg *seg);
-/* Is the end held by another open of the segment (any process, either kind)? */
-bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
-
-static inline struct shm_cable *shm_seg_cable(struct shm_seg *seg, unsigned int cable)
-{
-	return &seg->hdr->cable[cable % SHM_CABLES];
-}
-
-static inline struct shm_slot *shm_seg_slot(struct shm_seg *seg, unsigned int cable,
-					    unsigned int slot)
-{
-	return &shm_seg_cable(seg, cable)->play[slot % SHM_SLOTS];
-}
-
 /*
  * One playback's ring: its bytes and the slot that holds its positions.
  * bytes is ours (SHM_RING_BYTES, or SHM_SLOT_RING_BYTES on a shared end),
@@ -125,18 +52,109 @@ struct shm_ring {
 	struct shm_slot *slot;
 };
 
-static inline struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable,
-					   unsigned int slot, bool shared)
-{
-	uint8_t *base = (uint8_t *)seg->hdr + SHM_HEADER_BYTES +
-			(size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
+/* ---- ring ---------------------------------------------------------------- */
 
-	slot %= SHM_SLOTS;
-	if (!shared)
-		return (struct shm_ring){ base, SHM_RING_BYTES, shm_seg_slot(seg, cable, 0) };
-	return (struct shm_ring){ base + (size_t)slot * SHM_SLOT_RING_BYTES, SHM_SLOT_RING_BYTES,
-				  shm_seg_slot(seg, cable, slot) };
+/* A contiguous piece of the ring. */
+struct shm_span {
+	uint8_t *ptr;
+	uint32_t frames;
+};
+
+static inline uint32_t shm_ring_frames(const struct shm_ring *r, uint32_t frame_bytes)
+{
+	return frame_bytes ? r->bytes / frame_bytes : 0;
 }
+
+/*
+ * Split frames at ring position pos into at most two spans.  The ring holds
+ * whole frames only (ring_frames * frame_bytes <= bytes), so a frame never
+ * straddles the wrap.  frames is clamped to ring_frames.
+ */
+static inline unsigned int shm_ring_spans(const struct shm_ring *r, uint32_t frame_bytes,
+					  uint64_t pos, uint32_t frames, struct shm_span span[2])
+{
+	uint32_t ring_frames = shm_ring_frames(r, frame_bytes);
+	uint32_t off, first;
+
+	if (!ring_frames || !frames)
+		return 0;
+	if (frames > ring_frames)
+		frames = ring_frames;
+	off = (uint32_t)(pos % ring_frames);
+	first = ring_frames - off < frames ? ring_frames - off : frames;
+	span[0].ptr = r->data + (size_t)off * frame_bytes;
+	span[0].frames = first;
+	if (first == frames)
+		return 1;
+	span[1].ptr = r->data;
+	span[1].frames = frames - first;
+	return 2;
+}
+
+/* Interleaved copies in and out of the ring: two memcpy at most. */
+static inline void shm_ring_write(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
+				  const void *src, uint32_t frames)
+{
+	struct shm_span span[2];
+	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
+	const uint8_t *p = src;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memcpy(span[i].ptr, p, (size_t)span[i].frames * frame_bytes);
+		p += (size_t)span[i].frames * frame_bytes;
+	}
+}
+
+static inline void shm_ring_read(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
+				 void *dst, uint32_t frames)
+{
+	struct shm_span span[2];
+	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
+	uint8_t *p = dst;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memcpy(p, span[i].ptr, (size_t)span[i].frames * frame_bytes);
+		p += (size_t)span[i].frames * frame_bytes;
+	}
+}
+
+/* Writer side of the claim protocol (see struct shm_slot). */
+static inline void shm_ring_claim(const struct shm_ring *r, uint64_t claim_end)
+{
+	atomic_store_explicit(&r->slot->write_claim, claim_end, memory_order_relaxed);
+	/* Order the claim before the ring stores that follow it. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void shm_ring_publish(const struct shm_ring *r, uint64_t write_end)
+{
+	/* Release: a reader that sees write_end sees the frames below it. */
+	atomic_store_explicit(&r->slot->write_end, write_end, memory_order_release);
+}
+
+static inline uint64_t shm_ring_written(const struct shm_ring *r)
+{
+	return atomic_load_explicit(&r->slot->write_end, memory_order_acquire);
+}
+
+/* After copying out: the lowest position whose copy is known intact. */
+static inline uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes)
+{
+	uint64_t claim, ring_frames = shm_ring_frames(r, frame_bytes);
+
+	/* Order our ring loads before the claim load. */
+	atomic_thread_fence(memory_order_acquire);
+	claim = atomic_load_explicit(&r->slot->write_claim, memory_order_relaxed);
+	return claim > ring_frames ? claim - ring_frames : 0;
+}
+
+#include "shm_seg.h"
+
+/* Short cross-process lock for attach/lock/detach; never on the data path. */
+int shm_seg_admin_lock(struct shm_seg *seg);
+void shm_seg_admin_unlock(struct shm_seg *seg);
+/* Is the end held by another open of the segment (any process, either kind)? */
+bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
 
 /* ---- parameter lock, ends and controls ----------------------------------- */
 
@@ -300,102 +318,6 @@ void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, 
 bool shm_flow_sleeping(struct shm_seg *seg, unsigned int cable, unsigned int role);
 /* After moving: ring the other end's doorbell if it sleeps. */
 void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd);
-
-/* ---- ring ---------------------------------------------------------------- */
-
-/* A contiguous piece of the ring. */
-struct shm_span {
-	uint8_t *ptr;
-	uint32_t frames;
-};
-
-static inline uint32_t shm_ring_frames(const struct shm_ring *r, uint32_t frame_bytes)
-{
-	return frame_bytes ? r->bytes / frame_bytes : 0;
-}
-
-/*
- * Split frames at ring position pos into at most two spans.  The ring holds
- * whole frames only (ring_frames * frame_bytes <= bytes), so a frame never
- * straddles the wrap.  frames is clamped to ring_frames.
- */
-static inline unsigned int shm_ring_spans(const struct shm_ring *r, uint32_t frame_bytes,
-					  uint64_t pos, uint32_t frames, struct shm_span span[2])
-{
-	uint32_t ring_frames = shm_ring_frames(r, frame_bytes);
-	uint32_t off, first;
-
-	if (!ring_frames || !frames)
-		return 0;
-	if (frames > ring_frames)
-		frames = ring_frames;
-	off = (uint32_t)(pos % ring_frames);
-	first = ring_frames - off < frames ? ring_frames - off : frames;
-	span[0].ptr = r->data + (size_t)off * frame_bytes;
-	span[0].frames = first;
-	if (first == frames)
-		return 1;
-	span[1].ptr = r->data;
-	span[1].frames = frames - first;
-	return 2;
-}
-
-/* Interleaved copies in and out of the ring: two memcpy at most. */
-static inline void shm_ring_write(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
-				  const void *src, uint32_t frames)
-{
-	struct shm_span span[2];
-	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
-	const uint8_t *p = src;
-
-	for (unsigned int i = 0; i < n; i++) {
-		memcpy(span[i].ptr, p, (size_t)span[i].frames * frame_bytes);
-		p += (size_t)span[i].frames * frame_bytes;
-	}
-}
-
-static inline void shm_ring_read(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
-				 void *dst, uint32_t frames)
-{
-	struct shm_span span[2];
-	unsigned int n = shm_ring_spans(r, frame_bytes, pos, frames, span);
-	uint8_t *p = dst;
-
-	for (unsigned int i = 0; i < n; i++) {
-		memcpy(p, span[i].ptr, (size_t)span[i].frames * frame_bytes);
-		p += (size_t)span[i].frames * frame_bytes;
-	}
-}
-
-/* Writer side of the claim protocol (see struct shm_slot). */
-static inline void shm_ring_claim(const struct shm_ring *r, uint64_t claim_end)
-{
-	atomic_store_explicit(&r->slot->write_claim, claim_end, memory_order_relaxed);
-	/* Order the claim before the ring stores that follow it. */
-	atomic_thread_fence(memory_order_seq_cst);
-}
-
-static inline void shm_ring_publish(const struct shm_ring *r, uint64_t write_end)
-{
-	/* Release: a reader that sees write_end sees the frames below it. */
-	atomic_store_explicit(&r->slot->write_end, write_end, memory_order_release);
-}
-
-static inline uint64_t shm_ring_written(const struct shm_ring *r)
-{
-	return atomic_load_explicit(&r->slot->write_end, memory_order_acquire);
-}
-
-/* After copying out: the lowest position whose copy is known intact. */
-static inline uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes)
-{
-	uint64_t claim, ring_frames = shm_ring_frames(r, frame_bytes);
-
-	/* Order our ring loads before the claim load. */
-	atomic_thread_fence(memory_order_acquire);
-	claim = atomic_load_explicit(&r->slot->write_claim, memory_order_relaxed);
-	return claim > ring_frames ? claim - ring_frames : 0;
-}
 
 /* ---- clock grid ---------------------------------------------------------- */
 
