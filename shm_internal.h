@@ -10,4 +10,21 @@
 
 #include "shm_ring.h"
 
+/* ---- shm_place.c, for shm_cable.c ----------------------------------------- */
+
+/*
+ * Under the admin lock.  Take the end's byte (write-locked alone,
+ * read-locked shared), then a free slot of our own (always 0 alone):
+ * pl->slot.  Returns 0, -EBUSY (*busy says why, or stays 0 if the end's
+ * byte was taken under us) or the lock's error.
+ */
+int shm_place_claim(struct shm_seg *seg, struct shm_place *pl, enum shm_busy *busy);
+void shm_place_release(struct shm_seg *seg, const struct shm_place *pl);
+/* Is the place's slot held by another open (a live opener)? */
+bool shm_place_held(struct shm_seg *seg, const struct shm_place *pl);
+/* Is the end held by shared openers (read-locked)? */
+bool shm_end_held_shared(struct shm_seg *seg, unsigned int cable, unsigned int role);
+/* Under the admin lock: is anybody but us attached to the cable? */
+bool shm_cable_alone(struct shm_seg *seg, const struct shm_place *pl);
+
 #endif /* SHM_INTERNAL_H */

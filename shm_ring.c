@@ -24,7 +24,7 @@
  * for itself: locks of our own description never conflict with each other.
  */
 #define _GNU_SOURCE
-#include "shm_ring.h"
+#include "shm_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,50 +39,6 @@ uint64_t shm_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int ofd_lock(int fd, short type, off_t byte, bool wait_briefly)
-{
-	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
-
-	/*
-	 * Retry a busy admin lock for up to ~2 s instead of F_OFD_SETLKW: a
-	 * stopped (SIGSTOP) holder must cost us an error, not a hang.
-	 */
-	for (int i = 0; ; i++) {
-		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-			return 0;
-		if ((errno != EAGAIN && errno != EACCES) || !wait_briefly ||
-		    i >= LOOP_ADMIN_RETRIES)
-			return errno == EACCES ? -EAGAIN : -errno;
-		nanosleep(&(struct timespec){ .tv_nsec = LOOP_ADMIN_RETRY_NS }, NULL);
-	}
-}
-
-int shm_seg_admin_lock(struct shm_seg *seg)
-{
-	return ofd_lock(seg->fd, F_WRLCK, SHM_LOCK_ADMIN, true);
-}
-
-void shm_seg_admin_unlock(struct shm_seg *seg)
-{
-	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_ADMIN, false);
-}
-
-/* Which lock another open file description holds on byte: F_UNLCK if none. */
-static short ofd_holder(struct shm_seg *seg, off_t byte)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
-
-	/* Our own OFD never conflicts with itself, so this sees only others. */
-	if (fcntl(seg->fd, F_OFD_GETLK, &fl) < 0)
-		return F_UNLCK;
-	return fl.l_type;
-}
-
-bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role)
-{
-	return ofd_holder(seg, SHM_LOCK_END(cable % SHM_CABLES, role % SHM_ROLES)) != F_UNLCK;
 }
 
 /* ---- seqlocks ------------------------------------------------------------ */
@@ -278,21 +234,6 @@ static struct shm_end *place_end(struct shm_seg *seg, const struct shm_place *pl
 	return &c->cap[pl->slot % SHM_SLOTS];
 }
 
-static off_t slot_byte(unsigned int cable, unsigned int role, unsigned int slot)
-{
-	return SHM_LOCK_SLOT(cable % SHM_CABLES, role % SHM_ROLES, slot % SHM_SLOTS);
-}
-
-bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role)
-{
-	return shm_seg_end_held(seg, cable, role ^ 1u);
-}
-
-bool shm_slot_alive(struct shm_seg *seg, unsigned int cable, unsigned int slot)
-{
-	return ofd_holder(seg, slot_byte(cable, SHM_ROLE_PLAY, slot)) != F_UNLCK;
-}
-
 bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable)
 {
 	return atomic_load_explicit(&shm_seg_cable(seg, cable)->play_shared,
@@ -319,50 +260,9 @@ static uint32_t some_holder(struct shm_seg *seg, unsigned int cable, unsigned in
 	struct shm_place pl = { .cable = cable, .role = role };
 
 	for (pl.slot = 0; pl.slot < SHM_SLOTS; pl.slot++)
-		if (ofd_holder(seg, slot_byte(cable, role, pl.slot)) != F_UNLCK)
+		if (shm_place_held(seg, &pl))
 			return atomic_load(&place_end(seg, &pl)->pid);
 	return 0;
-}
-
-/*
- * Under the admin lock.  The end's byte: write-locked alone, read-locked
- * shared.  Then a free slot of our own (always 0 when alone).
- */
-static int claim_place(struct shm_seg *seg, struct shm_place *pl, struct shm_attach *at)
-{
-	off_t end = SHM_LOCK_END(pl->cable, pl->role);
-	short held = ofd_holder(seg, end);
-	int err;
-
-	if (held != F_UNLCK && (!pl->shared || held == F_WRLCK)) {
-		at->busy = held == F_WRLCK ? SHM_BUSY_EXCLUSIVE : SHM_BUSY_SHARED;
-		at->holder_pid = some_holder(seg, pl->cable, pl->role);
-		return -EBUSY;
-	}
-	err = ofd_lock(seg->fd, pl->shared ? F_RDLCK : F_WRLCK, end, false);
-	if (err < 0)
-		return err == -EAGAIN ? -EBUSY : err;
-	for (pl->slot = 0; pl->slot < (pl->shared ? SHM_SLOTS : 1u); pl->slot++)
-		if (ofd_lock(seg->fd, F_WRLCK, slot_byte(pl->cable, pl->role, pl->slot),
-			     false) == 0)
-			return 0;
-	ofd_lock(seg->fd, F_UNLCK, end, false);
-	at->busy = SHM_BUSY_FULL;
-	at->holder_pid = some_holder(seg, pl->cable, pl->role);
-	return -EBUSY;
-}
-
-static void release_place(struct shm_seg *seg, const struct shm_place *pl)
-{
-	ofd_lock(seg->fd, F_UNLCK, slot_byte(pl->cable, pl->role, pl->slot), false);
-	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_END(pl->cable, pl->role), false);
-}
-
-/* Under the admin lock: is anybody but us attached to the cable? */
-static bool cable_alone(struct shm_seg *seg, const struct shm_place *pl)
-{
-	return !shm_seg_end_held(seg, pl->cable, pl->role) &&
-	       !shm_seg_end_held(seg, pl->cable, pl->role ^ 1u);
 }
 
 int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
@@ -380,11 +280,13 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 	if (err < 0)
 		return err;
 	first_player = pl->role == SHM_ROLE_PLAY && !shm_seg_end_held(seg, pl->cable, pl->role);
-	err = claim_place(seg, pl, at);
+	err = shm_place_claim(seg, pl, &at->busy);
+	if (err == -EBUSY && at->busy)
+		at->holder_pid = some_holder(seg, pl->cable, pl->role);
 	if (err < 0)
 		goto out;
 	if (!shm_seg_linked(seg)) {
-		release_place(seg, pl);
+		shm_place_release(seg, pl);
 		err = -ESTALE;
 		goto out;
 	}
@@ -394,7 +296,7 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 	atomic_store(&e->xruns, 0);
 	atomic_store(&e->state, 0);
 	atomic_store(&e->active, 0);
-	if (cable_alone(seg, pl))
+	if (shm_cable_alone(seg, pl))
 		atomic_store(&c->locked, 0);	/* free, or left by dead openers */
 	if (pl->role == SHM_ROLE_PLAY) {
 		static const struct shm_timeline empty;
@@ -429,11 +331,11 @@ void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl)
 	if (shm_seg_admin_lock(seg) < 0)
 		return;		/* closing the fd drops our places all the same */
 	/* snd-aloop's free_cable(): the last one out frees the lock. */
-	if (cable_alone(seg, pl))
+	if (shm_cable_alone(seg, pl))
 		atomic_store(&shm_seg_cable(seg, pl->cable)->locked, 0);
 	shm_end_set_state(seg, pl, 0, false);
 	atomic_store(&e->pid, 0);
-	release_place(seg, pl);
+	shm_place_release(seg, pl);
 	shm_seg_admin_unlock(seg);
 }
 
@@ -451,7 +353,7 @@ int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		return err;
 	locked = atomic_load(&c->locked);
 	lock_load(c, &held);
-	alone = cable_alone(seg, pl);
+	alone = shm_cable_alone(seg, pl);
 	/* Notify lets the playback choose, unless another playback shares the end. */
 	notify = pl->role == SHM_ROLE_PLAY && atomic_load(&c->notify) &&
 		 !shm_seg_end_held(seg, pl->cable, pl->role);
@@ -552,9 +454,8 @@ void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_en
 {
 	struct shm_end *e = place_end(seg, pl);
 
-	info->attached = ofd_holder(seg, slot_byte(pl->cable, pl->role, pl->slot)) != F_UNLCK;
-	info->shared = ofd_holder(seg, SHM_LOCK_END(pl->cable % SHM_CABLES,
-						    pl->role % SHM_ROLES)) == F_RDLCK;
+	info->attached = shm_place_held(seg, pl);
+	info->shared = shm_end_held_shared(seg, pl->cable, pl->role);
 	info->pid = atomic_load(&e->pid);
 	info->state = atomic_load(&e->state);
 	info->period_frames = atomic_load(&e->period_frames);

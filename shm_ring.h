@@ -149,12 +149,8 @@ static inline uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t f
 }
 
 #include "shm_seg.h"
+#include "shm_place.h"
 
-/* Short cross-process lock for attach/lock/detach; never on the data path. */
-int shm_seg_admin_lock(struct shm_seg *seg);
-void shm_seg_admin_unlock(struct shm_seg *seg);
-/* Is the end held by another open of the segment (any process, either kind)? */
-bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
 
 /* ---- parameter lock, ends and controls ----------------------------------- */
 
@@ -166,13 +162,6 @@ bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role
  * admin lock themselves; the others are single atomic accesses or lock
  * probes, safe anywhere.
  */
-
-/* Where one opener sits. */
-struct shm_place {
-	unsigned int cable, role;
-	unsigned int slot;	/* 0..SHM_SLOTS-1; 0 for an exclusive end */
-	bool shared;
-};
 
 /* A cable's parameters.  format is opaque here (snd_pcm_format_t). */
 struct shm_params {
@@ -186,13 +175,6 @@ static inline bool shm_params_match(const struct shm_params *a, const struct shm
 	return a->format == b->format && a->rate == b->rate && a->channels == b->channels &&
 	       a->clock == b->clock;
 }
-
-/* Why shm_end_attach() said -EBUSY. */
-enum shm_busy {
-	SHM_BUSY_EXCLUSIVE = 1,	/* an exclusive opener holds the end */
-	SHM_BUSY_SHARED,	/* shared openers hold it; we asked for it alone */
-	SHM_BUSY_FULL,		/* all SHM_SLOTS places of the shared end are taken */
-};
 
 /* What shm_end_attach() found. */
 struct shm_attach {
@@ -217,10 +199,6 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 		   struct shm_attach *at);
 /* Admin (best effort).  Leave; free the cable's lock if we were its last opener. */
 void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl);
-/* Is the other end of the cable attached (by a live process)? */
-bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role);
-/* Is playback slot k of the cable held by a live process (not us)? */
-bool shm_slot_alive(struct shm_seg *seg, unsigned int cable, unsigned int slot);
 /* Is the cable's playback end shared (its ring split among the slots)? */
 bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable);
 
