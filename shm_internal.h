@@ -10,6 +10,13 @@
 
 #include "shm_ring.h"
 
+/* The rate shift becomes a divisor: never trust it (shm_time.c, shm_cable.c). */
+static inline uint32_t shm_shift_clamp(uint32_t shift)
+{
+	return shift < LOOP_SHIFT_MIN ? LOOP_SHIFT_MIN : shift > LOOP_SHIFT_MAX ? LOOP_SHIFT_MAX :
+	       shift;
+}
+
 /* ---- shm_place.c, for shm_cable.c ----------------------------------------- */
 
 /*
