@@ -34,4 +34,9 @@ bool shm_end_held_shared(struct shm_seg *seg, unsigned int cable, unsigned int r
 /* Under the admin lock: is anybody but us attached to the cable? */
 bool shm_cable_alone(struct shm_seg *seg, const struct shm_place *pl);
 
+/* ---- shm_flow.c, for shm_cable.c ------------------------------------------ */
+
+/* Under the admin lock, as the grid restarts: read from what comes next, no end of stream. */
+void shm_flow_restart(struct shm_cable *c);
+
 #endif /* SHM_INTERNAL_H */
