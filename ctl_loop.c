@@ -48,7 +48,9 @@
 #include <alsa/control_external.h>
 
 #include "loop_conf.h"
-#include "shm_ring.h"
+#include "shm_cable.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 /* snd-aloop's controls, in its order (loopback_controls[]). */
 enum {

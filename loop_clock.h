@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "shm_ring.h"
+#include "shm_time.h"
 
 /* What the position logic needs to know of an end's state. */
 enum lc_state {

@@ -11,7 +11,7 @@
 
 #include <alsa/asoundlib.h>
 
-#include "shm_ring.h"
+#include "shm_seg.h"
 
 /* Where a segment lives and how a new one is protected. */
 struct loop_seg_keys {

@@ -43,6 +43,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -53,7 +54,12 @@
 #include "loop_clock.h"
 #include "loop_conf.h"
 #include "loop_mix.h"
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 #define TIMER_OFF		LC_WAKE_NEVER	/* timer_set(): disarmed */
 #define TIMER_NOW		LC_WAKE_NOW	/* timer_set(): fire at once */

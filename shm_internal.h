@@ -8,7 +8,13 @@
 
 #include <stdatomic.h>
 
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_layout.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 /* The rate shift becomes a divisor: never trust it (shm_time.c, shm_cable.c). */
 static inline uint32_t shm_shift_clamp(uint32_t shift)

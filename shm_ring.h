@@ -17,9 +17,6 @@
 #ifndef SHM_RING_H
 #define SHM_RING_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -119,12 +116,5 @@ uint64_t shm_ring_written(const struct shm_ring *r);
  * may have been overwritten as they were copied.
  */
 uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes);
-
-/* Until every includer names the headers it uses. */
-#include "shm_seg.h"
-#include "shm_place.h"
-#include "shm_cable.h"
-#include "shm_time.h"
-#include "shm_flow.h"
 
 #endif /* SHM_RING_H */

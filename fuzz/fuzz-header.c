@@ -33,12 +33,18 @@
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
+#include "shm_cable.h"
+#include "shm_layout.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define HDR_PREFIX 16

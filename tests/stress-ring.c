@@ -33,6 +33,8 @@
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "check.h"
 
 #include <errno.h>
@@ -41,6 +43,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -24,7 +24,8 @@
 
 #include <alsa/asoundlib.h>
 
-#include "shm_ring.h"
+#include "shm_layout.h"
+#include "shm_seg.h"
 #include "check.h"
 #include "conf.h"
 

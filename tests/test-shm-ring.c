@@ -10,7 +10,13 @@
  * with SHM_TEST_SEED=<seed>.
  */
 #define _GNU_SOURCE
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_layout.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "check.h"
 
 #include <dirent.h>
@@ -20,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>

@@ -28,7 +28,12 @@
 
 #include <alsa/asoundlib.h>
 
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "alsa-loopback-help.h"
 
 #define STALE_EMPTY_S	10	/* a size-0 segment older than this is dead */
