@@ -83,7 +83,7 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 	atomic_store(&e->xruns, 0);
 	atomic_store(&e->state, 0);
 	atomic_store(&e->active, 0);
-	if (shm_cable_alone(seg, pl))
+	if (shm_place_alone(seg, pl))
 		atomic_store(&c->locked, 0);	/* free, or left by dead openers */
 	if (pl->role == SHM_ROLE_PLAY) {
 		static const struct shm_timeline empty;
@@ -118,7 +118,7 @@ void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl)
 	if (shm_seg_admin_lock(seg) < 0)
 		return;		/* closing the fd drops our places all the same */
 	/* snd-aloop's free_cable(): the last one out frees the lock. */
-	if (shm_cable_alone(seg, pl))
+	if (shm_place_alone(seg, pl))
 		atomic_store(&shm_seg_cable(seg, pl->cable)->locked, 0);
 	shm_end_set_state(seg, pl, 0, false);
 	atomic_store(&e->pid, 0);
@@ -140,7 +140,7 @@ int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		return err;
 	locked = atomic_load(&c->locked);
 	lock_load(c, &held);
-	alone = shm_cable_alone(seg, pl);
+	alone = shm_place_alone(seg, pl);
 	/* Notify lets the playback choose, unless another playback shares the end. */
 	notify = pl->role == SHM_ROLE_PLAY && atomic_load(&c->notify) &&
 		 !shm_seg_end_held(seg, pl->cable, pl->role);
@@ -240,7 +240,7 @@ void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_en
 	struct shm_end *e = place_end(seg, pl);
 
 	info->attached = shm_place_held(seg, pl);
-	info->shared = shm_end_held_shared(seg, pl->cable, pl->role);
+	info->shared = shm_place_end_shared(seg, pl->cable, pl->role);
 	info->pid = atomic_load(&e->pid);
 	info->state = atomic_load(&e->state);
 	info->period_frames = atomic_load(&e->period_frames);

@@ -36,9 +36,9 @@ void shm_place_release(struct shm_seg *seg, const struct shm_place *pl);
 /* Is the place's slot held by another open (a live opener)? */
 bool shm_place_held(struct shm_seg *seg, const struct shm_place *pl);
 /* Is the end held by shared openers (read-locked)? */
-bool shm_end_held_shared(struct shm_seg *seg, unsigned int cable, unsigned int role);
+bool shm_place_end_shared(struct shm_seg *seg, unsigned int cable, unsigned int role);
 /* Under the admin lock: is anybody but us attached to the cable? */
-bool shm_cable_alone(struct shm_seg *seg, const struct shm_place *pl);
+bool shm_place_alone(struct shm_seg *seg, const struct shm_place *pl);
 
 /* ---- shm_flow.c, for shm_cable.c ------------------------------------------ */
 

@@ -84,7 +84,7 @@ bool shm_place_held(struct shm_seg *seg, const struct shm_place *pl)
 	return ofd_holder(seg, slot_byte(pl->cable, pl->role, pl->slot)) != F_UNLCK;
 }
 
-bool shm_end_held_shared(struct shm_seg *seg, unsigned int cable, unsigned int role)
+bool shm_place_end_shared(struct shm_seg *seg, unsigned int cable, unsigned int role)
 {
 	return ofd_holder(seg, SHM_LOCK_END(cable % SHM_CABLES, role % SHM_ROLES)) == F_RDLCK;
 }
@@ -117,7 +117,7 @@ void shm_place_release(struct shm_seg *seg, const struct shm_place *pl)
 	ofd_lock(seg->fd, F_UNLCK, SHM_LOCK_END(pl->cable, pl->role), false);
 }
 
-bool shm_cable_alone(struct shm_seg *seg, const struct shm_place *pl)
+bool shm_place_alone(struct shm_seg *seg, const struct shm_place *pl)
 {
 	return !shm_seg_end_held(seg, pl->cable, pl->role) &&
 	       !shm_seg_end_held(seg, pl->cable, pl->role ^ 1u);
