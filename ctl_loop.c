@@ -5,7 +5,7 @@
  *
  * snd-aloop has seven controls per (device d, subdevice s), all on
  * IFACE_PCM, and those on (d, s) describe the cable whose *capture* end is
- * (d, s).  In our segments (shm_ring.h) cable c carries device c playback
+ * (d, s).  In our segments (shm_layout.h) cable c carries device c playback
  * to device c^1 capture, so the controls on (d, s) are cable d^1 of the
  * segment of subdevice s.  Every value lives in the segment; this plugin
  * keeps no state of its own except what it last reported to subscribers.

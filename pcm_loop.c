@@ -3,7 +3,7 @@
  * pcm_loop.c - ALSA ioplug "loopback": snd-aloop's cables in user space.
  *
  * Each end (device d, subdevice N, direction) attaches to the shared
- * segment of subdevice N (shm_ring.h).  Playback on device d feeds capture
+ * segment of subdevice N (shm_layout.h).  Playback on device d feeds capture
  * on device d^1 of the same N, so per N there are two one-way cables.
  *
  * Clock.  There is no thread and no message between the ends.  Each end

@@ -5,7 +5,7 @@
  *
  * Everything here is checked against values computed independently in the
  * test (frame patterns, exact tick arithmetic, file contents and modes), so
- * a regression in shm_ring.[ch] shows up as a named failure.  Random cases
+ * a regression in the shm_* files shows up as a named failure.  Random cases
  * use a seeded generator; the seed is printed so a failure can be replayed
  * with SHM_TEST_SEED=<seed>.
  */

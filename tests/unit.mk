@@ -1,5 +1,5 @@
 # ALSA-free tests of the shared layer: segment, ring, grid, timeline
-# (shm_ring.[ch]) and the position arithmetic (loop_clock.[ch]).
+# (shm_*.[ch]) and the position arithmetic (loop_clock.[ch]).
 check_PROGRAMS += tests/test-shm-ring tests/test-clock tests/stress-ring
 TESTS += tests/test-shm-ring tests/test-clock tests/stress-ring tests/tsan.sh
 EXTRA_DIST += tests/tsan.sh

@@ -3,7 +3,7 @@
  * alsa-loopback - list, watch and clean up the shared segments of the
  * user-space ALSA loopback (see alsa-loopback.1, which --help prints).
  *
- * Everything shown comes from the segments (shm_ring.h).  "Attached" is
+ * Everything shown comes from the segments (shm_layout.h).  "Attached" is
  * decided by the end's OFD lock, never by the pid written beside it: the
  * kernel drops the lock of a dead process, while the pid stays.  The
  * segment is another process's memory: every value is shown as read, but
