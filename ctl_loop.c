@@ -5,7 +5,7 @@
  *
  * snd-aloop has seven controls per (device d, subdevice s), all on
  * IFACE_PCM, and those on (d, s) describe the cable whose *capture* end is
- * (d, s).  In our segments (shm_ring.h) cable c carries device c playback
+ * (d, s).  In our segments (shm_layout.h) cable c carries device c playback
  * to device c^1 capture, so the controls on (d, s) are cable d^1 of the
  * segment of subdevice s.  Every value lives in the segment; this plugin
  * keeps no state of its own except what it last reported to subscribers.
@@ -48,7 +48,9 @@
 #include <alsa/control_external.h>
 
 #include "loop_conf.h"
-#include "shm_ring.h"
+#include "shm_cable.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 /* snd-aloop's controls, in its order (loopback_controls[]). */
 enum {
@@ -72,8 +74,8 @@ struct elem_desc {
 
 static const struct elem_desc elems[EL_COUNT] = {
 	[EL_RATE_SHIFT] = { "PCM Rate Shift 100000", SND_CTL_ELEM_TYPE_INTEGER,
-			    SND_CTL_EXT_ACCESS_READWRITE, SHM_SHIFT_MIN, SHM_SHIFT_MAX,
-			    SHM_SHIFT_NOMINAL },
+			    SND_CTL_EXT_ACCESS_READWRITE, LOOP_SHIFT_MIN, LOOP_SHIFT_MAX,
+			    LOOP_SHIFT_NOMINAL },
 	[EL_NOTIFY] = { "PCM Notify", SND_CTL_ELEM_TYPE_BOOLEAN,
 			SND_CTL_EXT_ACCESS_READWRITE, 0, 1, 0 },
 	[EL_ACTIVE] = { "PCM Slave Active", SND_CTL_ELEM_TYPE_BOOLEAN,
@@ -89,12 +91,6 @@ static const struct elem_desc elems[EL_COUNT] = {
 };
 
 static const char *const access_names[] = { "Interleaved", "Non-interleaved" };
-
-/*
- * Reported values are clamped to what the PCM plugin can produce, not to
- * the info range: snd-aloop too reports a Slave Rate above its 192000 max.
- */
-#define RATE_REPORT_MAX		768000u
 
 /*
  * Events.  The external control API wants one pollable descriptor and a
@@ -267,7 +263,11 @@ static void cable_values(struct shm_seg *seg, unsigned int cable, uint32_t v[EL_
 	if (!ctl.slave.rate)
 		return;		/* no playback ever configured it */
 	v[EL_FORMAT] = clamp_u32(ctl.slave.format, 0, SND_PCM_FORMAT_LAST);
-	v[EL_RATE] = clamp_u32(ctl.slave.rate, 0, RATE_REPORT_MAX);
+	/*
+	 * Clamped to what the PCM plugin can produce, not to the info range:
+	 * snd-aloop too reports a Slave Rate above its 192000 max.
+	 */
+	v[EL_RATE] = clamp_u32(ctl.slave.rate, 0, LOOP_RATE_MAX);
 	v[EL_CHANNELS] = clamp_u32(ctl.slave.channels, 1, 1024);
 	v[EL_ACCESS] = ctl.slave.access;
 }
@@ -509,8 +509,8 @@ static int loopctl_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long
 	elem_where(lc, (unsigned int)key, &w);
 	if (w.el == EL_RATE_SHIFT)
 		/* snd-aloop clamps, it does not refuse. */
-		v = (uint32_t)(*value < SHM_SHIFT_MIN ? SHM_SHIFT_MIN :
-			       *value > SHM_SHIFT_MAX ? SHM_SHIFT_MAX : *value);
+		v = (uint32_t)(*value < LOOP_SHIFT_MIN ? LOOP_SHIFT_MIN :
+			       *value > LOOP_SHIFT_MAX ? LOOP_SHIFT_MAX : *value);
 	else if (w.el == EL_NOTIFY)
 		v = !!*value;
 	else
@@ -583,7 +583,7 @@ static int conf_range(snd_config_t *n, unsigned int *first, unsigned int *count)
 	long v;
 
 	if (snd_config_get_integer(n, &v) == 0) {
-		if (v < 0 || v > SHM_SUBDEVICE_MAX)
+		if (v < 0 || v > LOOP_SUBDEVICE_MAX)
 			goto bad_int;
 		*first = (unsigned int)v;
 		*count = 1;
@@ -603,18 +603,18 @@ static int conf_range(snd_config_t *n, unsigned int *first, unsigned int *count)
 		if (errno || end == s2)
 			goto bad;
 	}
-	if (*end || a > b || b > SHM_SUBDEVICE_MAX)
+	if (*end || a > b || b > LOOP_SUBDEVICE_MAX)
 		goto bad;
 	*first = (unsigned int)a;
 	*count = (unsigned int)(b - a + 1);
 	return 0;
 bad_int:
 	SNDERR("loopback ctl: key 'subdevices': %ld is out of range 0..%u", v,
-	       SHM_SUBDEVICE_MAX);
+	       LOOP_SUBDEVICE_MAX);
 	return -EINVAL;
 bad:
 	SNDERR("loopback ctl: key 'subdevices' must be \"N\" or \"FIRST-LAST\" within 0..%u",
-	       SHM_SUBDEVICE_MAX);
+	       LOOP_SUBDEVICE_MAX);
 	return -EINVAL;
 }
 
@@ -642,7 +642,7 @@ static int loopctl_parse(struct loopctl *lc, snd_config_t *conf)
 		if (err)
 			continue;
 		if (!strcmp(id, "subdevice")) {
-			if (loop_conf_long(n, "loopback ctl", id, 0, SHM_SUBDEVICE_MAX,
+			if (loop_conf_long(n, "loopback ctl", id, 0, LOOP_SUBDEVICE_MAX,
 					   &subdevice) < 0)
 				return -EINVAL;
 		} else if (!strcmp(id, "device")) {

@@ -9,7 +9,7 @@
 
 void lc_grid_fresh(struct lc_end *e, uint32_t rate, uint64_t now_ns)
 {
-	e->grid = (struct shm_grid){ .rate = rate, .shift = SHM_SHIFT_NOMINAL, .base_ns = now_ns };
+	e->grid = (struct shm_grid){ .rate = rate, .shift = LOOP_SHIFT_NOMINAL, .base_ns = now_ns };
 	e->last_tick = 0;
 	e->grid_fresh = true;
 }
@@ -50,12 +50,12 @@ uint64_t lc_tick(struct lc_end *e, const struct shm_grid *shared, uint64_t now_n
 	return shm_grid_tick(&e->grid, now_ns);
 }
 
-/* The latest segment of our own timeline, or NULL. */
+/* The latest span of our own timeline, or NULL. */
 static const struct shm_tl_span *own_seg(const struct lc_end *e)
 {
 	if (!e->tl.count)
 		return NULL;
-	return &e->tl.seg[(e->tl.count - 1) % SHM_TL_SEGS];
+	return &e->tl.span[(e->tl.count - 1) % SHM_TL_SPANS];
 }
 
 uint64_t lc_hw_at(const struct lc_end *e, uint64_t tick)
@@ -85,7 +85,7 @@ void lc_prepare(struct lc_end *e, uint64_t tick, uint64_t base)
 {
 	shm_timeline_close(&e->tl, tick);
 	if (e->playback)
-		e->base = base;		/* the old segments stay: a capture may lag */
+		e->base = base;		/* the old spans stay: a capture may lag */
 	else
 		memset(&e->tl, 0, sizeof(e->tl));
 	e->hw = e->shown = 0;
@@ -100,7 +100,7 @@ void lc_start(struct lc_end *e, uint64_t tick)
 
 void lc_stop(struct lc_end *e, uint64_t tick)
 {
-	/* After a drain or an xrun the segment is already closed where it ended. */
+	/* After a drain or an xrun the span is already closed where it ended. */
 	shm_timeline_close(&e->tl, tick);
 }
 

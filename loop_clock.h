@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "shm_ring.h"
+#include "shm_time.h"
 
 /* What the position logic needs to know of an end's state. */
 enum lc_state {
@@ -67,9 +67,9 @@ void lc_grid_fresh(struct lc_end *e, uint32_t rate, uint64_t now_ns);
  */
 uint64_t lc_tick(struct lc_end *e, const struct shm_grid *shared, uint64_t now_ns);
 
-/* Our hardware position at tick: frozen outside timeline segments. */
+/* Our hardware position at tick: frozen outside timeline spans. */
 uint64_t lc_hw_at(const struct lc_end *e, uint64_t tick);
-/* The tick at which hw is (or was) reached; false outside an open segment. */
+/* The tick at which hw is (or was) reached; false outside an open span. */
 bool lc_tick_of(const struct lc_end *e, uint64_t hw, uint64_t *tick);
 
 /* Stream transitions, each at the tick it happens. */

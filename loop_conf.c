@@ -63,7 +63,7 @@ static int conf_card(snd_config_t *n, const char *who, struct loop_seg_keys *key
 		snprintf(keys->card, sizeof(keys->card), "%s", ascii);
 	else
 		SNDERR("%s: key 'card': '%s' must be 1-%u characters of A-Z a-z 0-9 _ -", who,
-		       ascii, SHM_CARD_MAX - 1);
+		       ascii, LOOP_CARD_MAX - 1);
 	free(ascii);
 	return ok ? 0 : -EINVAL;
 }

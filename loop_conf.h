@@ -11,12 +11,12 @@
 
 #include <alsa/asoundlib.h>
 
-#include "shm_ring.h"
+#include "shm_seg.h"
 
 /* Where a segment lives and how a new one is protected. */
 struct loop_seg_keys {
 	struct shm_seg_config cfg;	/* points into card[] and dir[] */
-	char card[SHM_CARD_MAX];
+	char card[LOOP_CARD_MAX];
 	char dir[256];
 };
 

@@ -32,4 +32,29 @@
 #define LOOP_SLAVE_CHANNELS_DEFAULT	2u
 /* (the format, S16_LE, is ALSA's: the ctl plugin holds it) */
 
+/*
+ * Buffer and period sizes a PCM offers.  A buffer is at most a quarter of
+ * its ring (the playback's whole ring, or its part on a shared end), which
+ * leaves a capture the other three quarters to lag behind in; a period is
+ * at most half a buffer.
+ */
+#define LOOP_BUFFER_BYTES_MIN	64u
+#define LOOP_PERIOD_BYTES_MIN	16u
+#define LOOP_PERIODS_MAX	1024u
+#define LOOP_RING_PER_BUFFER	4u	/* buffer <= ring / 4 */
+#define LOOP_BUFFER_PER_PERIOD	2u	/* period <= buffer / 2 */
+
+/*
+ * The admin lock is retried, never waited on (F_OFD_SETLKW): a stopped
+ * (SIGSTOP) holder costs an error after ~2 s, not a hang.
+ */
+#define LOOP_ADMIN_RETRIES	2000
+#define LOOP_ADMIN_RETRY_NS	1000000L	/* 1 ms between tries */
+
+/* Seqlock reads that see a write in progress before giving up. */
+#define LOOP_SEQ_RETRIES	64
+
+/* Reopens of a segment that "alsa-loopback gc" keeps unlinking under us. */
+#define LOOP_STALE_RETRIES	3
+
 #endif /* LOOP_LIMITS_H */

@@ -3,7 +3,7 @@
  * pcm_loop.c - ALSA ioplug "loopback": snd-aloop's cables in user space.
  *
  * Each end (device d, subdevice N, direction) attaches to the shared
- * segment of subdevice N (shm_ring.h).  Playback on device d feeds capture
+ * segment of subdevice N (shm_layout.h).  Playback on device d feeds capture
  * on device d^1 of the same N, so per N there are two one-way cables.
  *
  * Clock.  There is no thread and no message between the ends.  Each end
@@ -45,6 +45,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -55,7 +56,12 @@
 #include "loop_clock.h"
 #include "loop_conf.h"
 #include "loop_mix.h"
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 #define TIMER_OFF		LC_WAKE_NEVER	/* timer_set(): disarmed */
 #define TIMER_NOW		LC_WAKE_NOW	/* timer_set(): fire at once */
@@ -501,8 +507,10 @@ static int flow_open(struct loop *lp, char *why, size_t why_len)
 	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (lp->epoll_fd < 0 || epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->timer_fd, &ev) < 0 ||
 	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->bell_fd, &ev) < 0) {
-		snprintf(why, why_len, "epoll: %s", strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(why, why_len, "epoll: %s", strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -912,7 +920,7 @@ static void load_writers(struct loop *lp)
 		 * Gone with its stream still open: killed, not closed.  (One that
 		 * closed its timeline is heard to its end: we may lag behind.)
 		 */
-		if (shared && w->tl.seg[(w->tl.count - 1) % SHM_TL_SEGS].end_tick == SHM_TICK_NEVER &&
+		if (shared && w->tl.span[(w->tl.count - 1) % SHM_TL_SPANS].end_tick == SHM_TICK_NEVER &&
 		    !shm_slot_alive(&lp->seg, lp->place.cable, k))
 			continue;
 		w->written = shm_ring_written(&w->ring);
@@ -1284,7 +1292,7 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	unsigned int one_format = (unsigned int)format;
 	unsigned int ring_bytes = lp->ring.bytes ? lp->ring.bytes : SHM_RING_BYTES;
 	unsigned int formats[sizeof(loop_formats) / sizeof(loop_formats[0])], nformats = 0;
-	unsigned int buffer_max = ring_bytes / 4, period_max = ring_bytes / 8;
+	unsigned int buffer_max = ring_bytes / LOOP_RING_PER_BUFFER;
 	int err;
 
 	/* A shared playback mixes: companded formats are left to plug to convert. */
@@ -1298,10 +1306,8 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	 * hold their own buffer (a quarter) and what captures have not read:
 	 * it may lag the other three quarters, no more.
 	 */
-	if (lp->place.shared && !is_playback(lp)) {
-		buffer_max = SHM_SLOT_RING_BYTES / 4 * 3;
-		period_max = buffer_max / 2;
-	}
+	if (lp->place.shared && !is_playback(lp))
+		buffer_max = SHM_SLOT_RING_BYTES / LOOP_RING_PER_BUFFER * (LOOP_RING_PER_BUFFER - 1);
 
 	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS,
 					    sizeof(loop_accesses) / sizeof(loop_accesses[0]),
@@ -1326,13 +1332,15 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 	 * part of the ring only (SHM_SLOT_RING_BYTES).
 	 */
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES, 64,
-						      buffer_max);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES,
+						      LOOP_BUFFER_BYTES_MIN, buffer_max);
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, 16,
-						      period_max);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIOD_BYTES,
+						      LOOP_PERIOD_BYTES_MIN,
+						      buffer_max / LOOP_BUFFER_PER_PERIOD);
 	if (err >= 0)
-		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 1, 1024);
+		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 1,
+						      LOOP_PERIODS_MAX);
 	return err;
 }
 
@@ -1369,7 +1377,7 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 		if (err)
 			continue;
 		if (!strcmp(id, "subdevice")) {
-			if (loop_conf_long(n, "loopback", id, 0, SHM_SUBDEVICE_MAX, &v) < 0)
+			if (loop_conf_long(n, "loopback", id, 0, LOOP_SUBDEVICE_MAX, &v) < 0)
 				return -EINVAL;
 			lp->keys.cfg.subdevice = (unsigned int)v;
 		} else if (!strcmp(id, "device")) {
@@ -1541,7 +1549,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 					   : shm_seg_ring(&lp->seg, lp->place.cable, 0, false);
 		if (err != -ESTALE)
 			break;
-		if (tries == 3) {
+		if (tries == LOOP_STALE_RETRIES) {
 			SNDERR("loopback card %s subdevice %u: %s keeps being removed under us",
 			       lp->keys.card, lp->keys.cfg.subdevice, lp->seg.path);
 			break;

@@ -1,257 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shm_ring.h - the shared segment behind one loopback subdevice.
+ * shm_ring.h - one playback's byte ring in the shared segment.
  *
- * One segment per (card key, subdevice) holds two independent one-way
- * cables, exactly as snd-aloop pairs its devices: cable 0 carries device 0
- * playback to device 1 capture, cable 1 device 1 playback to device 0
- * capture.  Each cable has a header (parameter lock, clock grid, playback
- * timeline, positions, controls) and a byte ring of SHM_RING_BYTES.
+ * Positions are 64-bit frame counts that only grow; the ring holds whole
+ * interleaved frames, at offset pos % ring_frames.  One writer (the slot's
+ * playback), any number of readers, no lock: the writer claims what it is
+ * about to overwrite, copies, then publishes; a reader copies below what
+ * was published, then asks which part of its copy is known intact.
  *
- * Nothing here knows ALSA: formats and states are opaque numbers.
+ *	writer:	shm_ring_claim(r, end); shm_ring_write(...); shm_ring_publish(r, end);
+ *	reader:	w = shm_ring_written(r); shm_ring_read(... below w ...);
+ *		keep the frames at or above shm_ring_intact_from(r, frame_bytes).
  *
- * Trust.  The segment is shared with a process we do not control.  Every
- * value read from it is treated as a hint: ring offsets are always reduced
- * modulo the *local* ring size, seqlock readers give up after a bounded
- * number of retries, and the grid's rate shift is clamped before it is used
- * as a divisor.  A peer that scribbles on the segment can corrupt the audio
- * we hear, never our memory.
- *
- * Clock.  Both ends of a cable count time on one grid of "ticks": tick(t) =
- * base_tick + (t - base_ns) * rate * 100000 / (shift * 1e9) on
- * CLOCK_MONOTONIC.  A frame is played (or captured) during its tick, so
- * the two ends agree to the frame on what was heard when, with no message
- * passed between them.  The rate shift (snd-aloop's "PCM Rate Shift
- * 100000") rebases the grid at "now", so positions never jump.
- *
- * Timeline.  The playback end publishes where its stream position was at
- * which tick as up to SHM_TL_SEGS segments [begin_tick, end_tick) with the
- * ring position at begin_tick.  A pause, a stop or an xrun closes a
- * segment; start and resume open one.  The capture maps each of its ticks
- * through the timeline to a ring position, or hears silence.
+ * shm_seg_ring() (shm_seg.h) gives the ring of a segment's cable and slot.
  */
 #ifndef SHM_RING_H
 #define SHM_RING_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "loop_limits.h"
-
-/* "ALOOPSHM" read as a little-endian u64; checked before anything else. */
-#define SHM_RING_MAGIC		UINT64_C(0x4d4853504f4f4c41)
-/* Bump on any change of the layout below. */
-#define SHM_RING_VERSION	2u
-
-#define SHM_CABLES		2u	/* per subdevice: 0->1 and 1->0 */
-#define SHM_ROLES		2u	/* per cable: playback and capture end */
-#define SHM_ROLE_PLAY		0u
-#define SHM_ROLE_CAP		1u
-#define SHM_SLOTS		LOOP_SHARED_MAX	/* openers of a shared end, per role */
-#define SHM_TL_SEGS		4u	/* timeline segments kept */
-#define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open segment */
-
-#define SHM_HEADER_BYTES	16384u
-#define SHM_RING_BYTES		(2u << 20)	/* per cable */
-/* A shared playback end splits its cable's ring: one part per writer slot. */
-#define SHM_SLOT_RING_BYTES	(SHM_RING_BYTES / SHM_SLOTS)
-#define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
-
-#define SHM_SUBDEVICE_MAX	LOOP_SUBDEVICE_MAX
-#define SHM_CARD_MAX		LOOP_CARD_MAX
-#define SHM_SHIFT_MIN		LOOP_SHIFT_MIN
-#define SHM_SHIFT_NOMINAL	LOOP_SHIFT_NOMINAL
-#define SHM_SHIFT_MAX		LOOP_SHIFT_MAX
-
-#define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
-#define SHM_DEFAULT_DIR		"/dev/shm"		/* where shm_open() puts it */
-
-/*
- * Bytes in the segment: file offsets used for the OFD locks.  An end's
- * byte is write-locked by an exclusive opener and read-locked by every
- * shared one, so the two kinds exclude each other and F_OFD_GETLK tells
- * which kind holds it; each opener also write-locks its slot's byte.
- */
-#define SHM_LOCK_ADMIN		0
-#define SHM_LOCK_END(cable, role)	(1 + (cable) * SHM_ROLES + (role))
-#define SHM_LOCK_SLOT(cable, role, slot) \
-	(16 + ((cable) * SHM_ROLES + (role)) * SHM_SLOTS + (slot))
-
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
-	       "cross-process atomics need lock-free (address-free) u64");
-
-/* One published span of the playback stream. */
-struct shm_tl_seg {
-	_Atomic uint64_t begin_tick;
-	_Atomic uint64_t end_tick;	/* SHM_TICK_NEVER while open */
-	_Atomic uint64_t begin_pos;	/* ring position at begin_tick */
-};
-
-/* What one attached opener says about itself; for tools, never for control. */
-struct shm_end {
-	_Atomic uint32_t pid;		/* 0 when free */
-	_Atomic uint32_t state;		/* opaque (snd_pcm_state_t) */
-	_Atomic uint32_t period_frames;
-	_Atomic uint32_t buffer_frames;
-	_Atomic uint64_t frames;	/* frames moved since attach */
-	_Atomic uint32_t xruns;
-	_Atomic uint32_t active;	/* a playback runs, not paused (Slave Active) */
-};
-
-/*
- * One playback of a cable: its timeline and ring positions, written by that
- * playback only.  An exclusive playback is slot 0 and owns the whole ring;
- * the playbacks of a shared end own one SHM_SLOT_RING_BYTES part each.
- */
-struct shm_slot {
-	/* Timeline, a seqlock (odd while being written). */
-	_Atomic uint32_t tl_seq;
-	uint32_t pad;
-	_Atomic uint64_t tl_count;	/* segments ever opened */
-	struct shm_tl_seg tl[SHM_TL_SEGS];
-
-	/*
-	 * Ring positions in frames.  The writer stores write_claim (the end of
-	 * what it is about to write) before touching the ring and write_end
-	 * after: a reader that copied position q and then sees q >=
-	 * write_claim - ring_frames knows its copy was not being overwritten.
-	 */
-	_Atomic uint64_t write_claim;
-	_Atomic uint64_t write_end;
-
-	struct shm_end end;
-};
-
-struct shm_cable {
-	/* Parameter lock; written only under the admin lock. */
-	_Atomic uint32_t locked;
-	_Atomic uint32_t format;	/* opaque (snd_pcm_format_t) */
-	_Atomic uint32_t rate;
-	_Atomic uint32_t channels;
-	_Atomic uint32_t access;	/* 0 interleaved, 1 non-interleaved */
-
-	/* Clock grid, a seqlock (odd while being written). */
-	_Atomic uint32_t grid_seq;
-	_Atomic uint32_t rate_shift;
-	uint32_t pad0;
-	_Atomic uint64_t grid_base_ns;
-	_Atomic uint64_t grid_base_tick;
-
-	/* The playback end is shared: the ring is split among the slots. */
-	_Atomic uint32_t play_shared;
-	_Atomic uint32_t clock;		/* SHM_CLOCK_*, with the lock */
-
-	/*
-	 * Lossless clock: the capture publishes where it reads (the playback
-	 * may write up to read_pos + its buffer), the playback that drained
-	 * and closed says so (end of stream), and an end about to sleep on its
-	 * doorbell says so (waiting), so the other end rings it.
-	 */
-	_Atomic uint64_t read_pos;
-	_Atomic uint32_t write_done;
-	_Atomic uint32_t waiting[SHM_ROLES];
-
-	/* snd-aloop's controls (see ctl plugin); slave_* are 0 until a playback sets them. */
-	_Atomic uint32_t notify;
-	_Atomic uint32_t slave_format;
-	_Atomic uint32_t slave_rate;
-	_Atomic uint32_t slave_channels;
-	_Atomic uint32_t slave_access;
-	_Atomic uint32_t ctl_seq;	/* bumped on every control change */
-	_Atomic uint32_t lock_gen;	/* bumped when the lock's values change */
-
-	struct shm_slot play[SHM_SLOTS];
-	struct shm_end cap[SHM_SLOTS];
-};
-
-struct shm_header {
-	_Atomic uint64_t magic;		/* stored last, with release */
-	uint32_t version;
-	uint32_t header_bytes;
-	uint64_t segment_bytes;
-	uint32_t ring_bytes;
-	uint32_t subdevice;
-	char card[SHM_CARD_MAX];
-	struct shm_cable cable[SHM_CABLES];
-};
-
-_Static_assert(sizeof(struct shm_header) <= SHM_HEADER_BYTES, "header too big");
-
-/* How to find and create a segment. */
-struct shm_seg_config {
-	const char *dir;	/* NULL: POSIX shm_open() (/dev/shm) */
-	const char *card;	/* [A-Za-z0-9_-]{1,31} */
-	unsigned int subdevice;	/* 0..SHM_SUBDEVICE_MAX */
-	unsigned int mode;	/* permissions of a new segment, e.g. 0600 */
-	long gid;		/* group of a new segment, -1 to leave it */
-};
-
-/*
- * What kind of trouble an open met, so that each program can say what to
- * do about it in its own terms (the plugins name their config keys).
- */
-enum shm_fault {
-	SHM_FAULT_NONE,
-	SHM_FAULT_OTHER,
-	SHM_FAULT_NAME,		/* card key or subdevice out of range */
-	SHM_FAULT_PERM_SEG,	/* the segment exists and is not ours to open */
-	SHM_FAULT_PERM_DIR,	/* we may not create it in the directory */
-	SHM_FAULT_NO_DIR,	/* the configured directory does not exist */
-	SHM_FAULT_NOT_OURS,	/* something else sits at the name: kept as is */
-	SHM_FAULT_NO_SPACE,	/* the filesystem cannot hold the segment */
-};
-
-/* An open, validated, mapped segment. */
-struct shm_seg {
-	int fd;
-	struct shm_header *hdr;
-	size_t map_bytes;
-	enum shm_fault fault;	/* why the last open failed */
-	char path[512];		/* for messages */
-};
-
-/* The segment's file: dir (NULL: SHM_DEFAULT_DIR) "/alsa-loopback-<card>.<N>". */
-int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
-		 unsigned int subdevice);
-bool shm_card_valid(const char *card);
-
-/*
- * Open (creating if needed) and validate a segment.  On error returns a
- * negative errno, sets seg->fault and writes into why[] a sentence that
- * says what was wrong (the caller adds what to do about it).
- */
-int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg,
-		 char *why, size_t why_len);
-/* Open an existing segment read-write without creating it (tools). */
-int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len);
-/* Validate a header image of map_bytes; 0 or -EPROTO with why[]. */
-int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_len);
-void shm_seg_close(struct shm_seg *seg);
-
-/* Short cross-process lock for attach/lock/detach; never on the data path. */
-int shm_seg_admin_lock(struct shm_seg *seg);
-void shm_seg_admin_unlock(struct shm_seg *seg);
-/*
- * Is our open still the file at the segment's name?  "alsa-loopback gc"
- * unlinks segments with no end held; check after claiming an end.
- */
-bool shm_seg_linked(struct shm_seg *seg);
-/* Is the end held by another open of the segment (any process, either kind)? */
-bool shm_seg_end_held(struct shm_seg *seg, unsigned int cable, unsigned int role);
-
-static inline struct shm_cable *shm_seg_cable(struct shm_seg *seg, unsigned int cable)
-{
-	return &seg->hdr->cable[cable % SHM_CABLES];
-}
-
-static inline struct shm_slot *shm_seg_slot(struct shm_seg *seg, unsigned int cable,
-					    unsigned int slot)
-{
-	return &shm_seg_cable(seg, cable)->play[slot % SHM_SLOTS];
-}
+#include "shm_layout.h"
 
 /*
  * One playback's ring: its bytes and the slot that holds its positions.
@@ -264,202 +33,28 @@ struct shm_ring {
 	struct shm_slot *slot;
 };
 
-static inline struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable,
-					   unsigned int slot, bool shared)
-{
-	uint8_t *base = (uint8_t *)seg->hdr + SHM_HEADER_BYTES +
-			(size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
-
-	slot %= SHM_SLOTS;
-	if (!shared)
-		return (struct shm_ring){ base, SHM_RING_BYTES, shm_seg_slot(seg, cable, 0) };
-	return (struct shm_ring){ base + (size_t)slot * SHM_SLOT_RING_BYTES, SHM_SLOT_RING_BYTES,
-				  shm_seg_slot(seg, cable, slot) };
-}
-
-/* ---- parameter lock, ends and controls ----------------------------------- */
-
-/*
- * The only code that reads or writes those fields.  An end is one
- * direction of one cable (snd-aloop's device/subdevice/direction); an
- * exclusive end has one opener, a shared end up to SHM_SLOTS, each in a
- * slot of its own.  "Admin" marks the functions that take the segment's
- * admin lock themselves; the others are single atomic accesses or lock
- * probes, safe anywhere.
- */
-
-/* Where one opener sits. */
-struct shm_place {
-	unsigned int cable, role;
-	unsigned int slot;	/* 0..SHM_SLOTS-1; 0 for an exclusive end */
-	bool shared;
-};
-
-/* A cable's parameters.  format is opaque here (snd_pcm_format_t). */
-struct shm_params {
-	uint32_t format, rate, channels;
-	uint32_t access;	/* 0 interleaved, 1 non-interleaved */
-	uint32_t clock;		/* SHM_CLOCK_*: part of the lock */
-};
-
-#define SHM_CLOCK_REALTIME	0u	/* both ends run on the tick grid */
-#define SHM_CLOCK_LOSSLESS	1u	/* flow control: the ends wait for each other */
-
-static inline bool shm_params_match(const struct shm_params *a, const struct shm_params *b)
-{
-	return a->format == b->format && a->rate == b->rate && a->channels == b->channels &&
-	       a->clock == b->clock;
-}
-
-/* Why shm_end_attach() said -EBUSY. */
-enum shm_busy {
-	SHM_BUSY_EXCLUSIVE = 1,	/* an exclusive opener holds the end */
-	SHM_BUSY_SHARED,	/* shared openers hold it; we asked for it alone */
-	SHM_BUSY_FULL,		/* all SHM_SLOTS places of the shared end are taken */
-};
-
-/* What shm_end_attach() found. */
-struct shm_attach {
-	enum shm_busy busy;	/* -EBUSY: why */
-	uint32_t holder_pid;	/* -EBUSY: one holder (0: unknown) */
-	bool pinned;		/* the cable is locked to lock, for us too */
-	struct shm_params lock;
-	uint64_t write_end;	/* playback: ring positions continue after this */
-};
-
-/*
- * Admin.  Take a place at the end (pl->slot is set) for the life of the
- * open and say what we must accept: a capture is pinned to a locked cable,
- * a playback too unless the cable is in notify mode and it is the only
- * playback.  Frees a lock that nobody holds any more, and withdraws the
- * timeline left in our slot (the first playback: in every slot; captures
- * skip the slots of dead shared playbacks, shm_slot_alive).  Returns 0, -EBUSY (busy, holder_pid),
- * -ESTALE ("alsa-loopback gc" unlinked the file: reopen and retry) or the
- * admin lock's error.
- */
-int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
-		   struct shm_attach *at);
-/* Admin (best effort).  Leave; free the cable's lock if we were its last opener. */
-void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl);
-/* Is the other end of the cable attached (by a live process)? */
-bool shm_end_peer_alive(struct shm_seg *seg, unsigned int cable, unsigned int role);
-/* Is playback slot k of the cable held by a live process (not us)? */
-bool shm_slot_alive(struct shm_seg *seg, unsigned int cable, unsigned int slot);
-/* Is the cable's playback end shared (its ring split among the slots)? */
-bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable);
-
-/* The outcome of shm_cable_lock(). */
-struct shm_lock_result {
-	uint32_t gen;		/* the lock generation we configured against */
-	bool regridded;		/* the clock grid and timeline restarted */
-	struct shm_params held;	/* -EINVAL: what the cable is locked to */
-};
-
-/*
- * Admin.  The parameter-lock rule, snd-aloop's loopback_check_format() in
- * one place.  The cable takes want from the first opener to configure,
- * from one that finds nobody else attached, and from a notify-mode
- * playback that is the only playback; everyone else must match it.  A lock
- * taken afresh, or whose rate changes, restarts the grid at now_ns (ticks
- * on an old grid would map onto new audio).  Returns 0, -EINVAL
- * (res->held: what the cable is locked to) or the admin lock's error.  A
- * playback also publishes want as the Slave controls.
- */
-int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
-		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res);
-/* The cable's lock, if it has one. */
-bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params *lock);
-/*
- * Capture, in notify mode: has a playback relocked the cable to other
- * parameters since we configured (gen)?  Cheap enough for the data path.
- */
-bool shm_cable_relocked(struct shm_seg *seg, unsigned int cable, uint32_t gen,
-			const struct shm_params *mine);
-
-/* Publish an opener's state (opaque) and, for a playback, Slave Active. */
-void shm_end_set_state(struct shm_seg *seg, const struct shm_place *pl, uint32_t state,
-		       bool active);
-void shm_end_set_sizes(struct shm_seg *seg, const struct shm_place *pl,
-		       uint32_t period_frames, uint32_t buffer_frames);
-void shm_end_add_frames(struct shm_seg *seg, const struct shm_place *pl, uint64_t frames);
-void shm_end_add_xrun(struct shm_seg *seg, const struct shm_place *pl);
-
-/* What an opener says about itself: for tools, never for control. */
-struct shm_end_info {
-	bool attached;		/* its place is held by a live open (OFD lock) */
-	bool shared;		/* the end is held by shared openers */
-	uint32_t pid, state, period_frames, buffer_frames, xruns;
-	uint64_t frames;
-};
-void shm_end_info(struct shm_seg *seg, const struct shm_place *pl, struct shm_end_info *info);
-
-/* snd-aloop's controls of one cable, clamped: never trusted. */
-struct shm_controls {
-	uint32_t rate_shift;	/* SHM_SHIFT_MIN..SHM_SHIFT_MAX */
-	bool notify;
-	bool active;		/* a live playback runs, not paused */
-	struct shm_params slave;	/* the last playback's; 0s: none yet */
-	uint32_t seq;		/* changes with every control change */
-};
-void shm_controls_read(struct shm_seg *seg, unsigned int cable, struct shm_controls *ctl);
-/* Admin.  Returns 1 if the value changed, 0 if not, or the lock's error. */
-int shm_controls_set_notify(struct shm_seg *seg, unsigned int cable, bool notify);
-/* Admin.  Rebases the grid at now_ns: positions never jump.  As above. */
-int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shift,
-			   uint64_t now_ns);
-/* The controls' change counter alone (event polling). */
-uint32_t shm_controls_seq(struct shm_seg *seg, unsigned int cable);
-
-/* ---- lossless flow control ------------------------------------------------ */
-
-/*
- * A lossless cable has no clock: the playback waits for room, the capture
- * for frames.  Each end sleeps on a doorbell, a FIFO next to the segment
- * ("<segment>.c<cable>.<role>"), that the other end rings after it moved
- * (an eventcount: sleepers say so first, so no wake-up is lost and nobody
- * rings in vain).
- */
-uint64_t shm_flow_read_pos(struct shm_seg *seg, unsigned int cable);
-/* The capture took everything below pos. */
-void shm_flow_set_read_pos(struct shm_seg *seg, unsigned int cable, uint64_t pos);
-/* The playback drained and closed (done) or starts a stream (!done). */
-void shm_flow_set_done(struct shm_seg *seg, unsigned int cable, bool done);
-bool shm_flow_done(struct shm_seg *seg, unsigned int cable);
-/* The doorbell of (cable, role) of the segment at seg_path: "<seg_path>.c<cable>.play|cap". */
-void shm_bell_path(char *buf, size_t len, const char *seg_path, unsigned int cable,
-		   unsigned int role);
-/*
- * Open the doorbell of (cable, role), creating it (mode) if needed; a
- * non-blocking, close-on-exec descriptor, or a negative errno with why[].
- */
-int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		  unsigned int mode, char *why, size_t why_len);
-/* Empty our own doorbell. */
-void shm_bell_drain(int bell_fd);
-/* Before sleeping: say so.  Then check again; cancel if no longer needed. */
-void shm_flow_sleep(struct shm_seg *seg, unsigned int cable, unsigned int role, bool sleep);
-/* Still said to sleep: the other end has not rung since (it clears the flag). */
-bool shm_flow_sleeping(struct shm_seg *seg, unsigned int cable, unsigned int role);
-/* After moving: ring the other end's doorbell if it sleeps. */
-void shm_flow_wake(struct shm_seg *seg, unsigned int cable, unsigned int role, int bell_fd);
-
-/* ---- ring ---------------------------------------------------------------- */
-
 /* A contiguous piece of the ring. */
 struct shm_span {
 	uint8_t *ptr;
 	uint32_t frames;
 };
 
+/*
+ * The copies are inline: the plugin copies a period at a time, and a call
+ * per copy halves the speed of a 64-frame copy (bench/ringcopy).
+ */
+
+/* Whole frames the ring holds; 0 if frame_bytes is 0. */
 static inline uint32_t shm_ring_frames(const struct shm_ring *r, uint32_t frame_bytes)
 {
 	return frame_bytes ? r->bytes / frame_bytes : 0;
 }
 
 /*
- * Split frames at ring position pos into at most two spans.  The ring holds
- * whole frames only (ring_frames * frame_bytes <= bytes), so a frame never
- * straddles the wrap.  frames is clamped to ring_frames.
+ * Split frames at ring position pos into span[0] and, past the wrap,
+ * span[1].  Returns how many spans it filled: 0 (no frames, or a ring of
+ * no frames), 1 or 2.  frames is clamped to the ring's frames; the ring
+ * holds whole frames only, so a frame never straddles the wrap.
  */
 static inline unsigned int shm_ring_spans(const struct shm_ring *r, uint32_t frame_bytes,
 					  uint64_t pos, uint32_t frames, struct shm_span span[2])
@@ -482,7 +77,7 @@ static inline unsigned int shm_ring_spans(const struct shm_ring *r, uint32_t fra
 	return 2;
 }
 
-/* Interleaved copies in and out of the ring: two memcpy at most. */
+/* Interleaved copies of frames at pos into and out of the ring: two memcpy at most. */
 static inline void shm_ring_write(const struct shm_ring *r, uint32_t frame_bytes, uint64_t pos,
 				  const void *src, uint32_t frames)
 {
@@ -509,109 +104,17 @@ static inline void shm_ring_read(const struct shm_ring *r, uint32_t frame_bytes,
 	}
 }
 
-/* Writer side of the claim protocol (see struct shm_slot). */
-static inline void shm_ring_claim(const struct shm_ring *r, uint64_t claim_end)
-{
-	atomic_store_explicit(&r->slot->write_claim, claim_end, memory_order_relaxed);
-	/* Order the claim before the ring stores that follow it. */
-	atomic_thread_fence(memory_order_seq_cst);
-}
-
-static inline void shm_ring_publish(const struct shm_ring *r, uint64_t write_end)
-{
-	/* Release: a reader that sees write_end sees the frames below it. */
-	atomic_store_explicit(&r->slot->write_end, write_end, memory_order_release);
-}
-
-static inline uint64_t shm_ring_written(const struct shm_ring *r)
-{
-	return atomic_load_explicit(&r->slot->write_end, memory_order_acquire);
-}
-
-/* After copying out: the lowest position whose copy is known intact. */
-static inline uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes)
-{
-	uint64_t claim, ring_frames = shm_ring_frames(r, frame_bytes);
-
-	/* Order our ring loads before the claim load. */
-	atomic_thread_fence(memory_order_acquire);
-	claim = atomic_load_explicit(&r->slot->write_claim, memory_order_relaxed);
-	return claim > ring_frames ? claim - ring_frames : 0;
-}
-
-/* ---- clock grid ---------------------------------------------------------- */
-
-struct shm_grid {
-	uint64_t base_ns;
-	uint64_t base_tick;
-	uint32_t rate;		/* local: the locked rate */
-	uint32_t shift;		/* 80000..120000 */
-};
-
-uint64_t shm_now_ns(void);
-static inline uint64_t shm_grid_tick(const struct shm_grid *g, uint64_t ns)
-{
-	unsigned __int128 num;
-
-	if (ns <= g->base_ns || !g->rate)
-		return g->base_tick;
-	/* 128 bits: ns since base (up to ~2^63) times rate*1e5 (up to ~2^37). */
-	num = (unsigned __int128)(ns - g->base_ns) * g->rate * SHM_SHIFT_NOMINAL;
-	return g->base_tick + (uint64_t)(num / ((unsigned __int128)g->shift * 1000000000u));
-}
-
-/* The first ns at which shm_grid_tick() reaches tick. */
-static inline uint64_t shm_grid_ns(const struct shm_grid *g, uint64_t tick)
-{
-	unsigned __int128 num, den;
-
-	if (tick <= g->base_tick || !g->rate)
-		return g->base_ns;
-	num = (unsigned __int128)(tick - g->base_tick) * g->shift * 1000000000u;
-	den = (unsigned __int128)g->rate * SHM_SHIFT_NOMINAL;
-	num = (num + den - 1) / den;	/* ceil: never wake a tick early */
-	if (num > UINT64_MAX - g->base_ns)
-		return UINT64_MAX;
-	return g->base_ns + (uint64_t)num;
-}
-
-/* Read the cable's grid; keeps *g and returns -EAGAIN if it is unreadable. */
-int shm_grid_load(struct shm_cable *c, struct shm_grid *g);
+/* Writer, before its ring stores: it is about to write up to claim_end (write_claim). */
+void shm_ring_claim(const struct shm_ring *r, uint64_t claim_end);
+/* Writer, after its ring stores: the frames below write_end are there (release). */
+void shm_ring_publish(const struct shm_ring *r, uint64_t write_end);
+/* Reader: returns the last published write_end (acquire); frames below it are there. */
+uint64_t shm_ring_written(const struct shm_ring *r);
 /*
- * Under the admin lock (shm_controls_set_shift, shm_cable_lock use them;
- * tests and fuzzers call them directly).  Rebase the grid at now_ns, then
- * switch to shift; restart the grid at now_ns.
+ * Reader, after copying out: returns the lowest position whose copy is
+ * known intact (write_claim - ring frames, or 0); frames copied below it
+ * may have been overwritten as they were copied.
  */
-void shm_grid_set_shift(struct shm_cable *c, uint32_t rate, uint32_t shift, uint64_t now_ns);
-void shm_grid_reset(struct shm_cable *c, uint64_t now_ns);
-
-/* ---- timeline ------------------------------------------------------------ */
-
-/* One span of a private timeline: ticks [begin_tick, end_tick) from begin_pos. */
-struct shm_tl_span {
-	uint64_t begin_tick, end_tick, begin_pos;
-};
-
-/* A private snapshot of a timeline. */
-struct shm_timeline {
-	uint64_t count;		/* spans ever opened; the last SHM_TL_SEGS are kept */
-	struct shm_tl_span seg[SHM_TL_SEGS];
-};
-
-int shm_timeline_load(struct shm_slot *slot, struct shm_timeline *tl);
-void shm_timeline_store(struct shm_slot *slot, const struct shm_timeline *tl);
-void shm_timeline_open(struct shm_timeline *tl, uint64_t tick, uint64_t pos);
-void shm_timeline_close(struct shm_timeline *tl, uint64_t tick);
-
-/*
- * Where is tick?  Returns true and the position if some segment covers it;
- * either way *run is how many ticks from tick the answer stays the same
- * kind (>= 1, so callers always make progress).
- */
-bool shm_timeline_pos(const struct shm_timeline *tl, uint64_t tick, uint64_t *pos,
-		      uint64_t *run);
-/* The inverse, for positions: the tick at which pos was (or will be) reached. */
-bool shm_timeline_tick(const struct shm_timeline *tl, uint64_t pos, uint64_t *tick,
-		       uint64_t *run);
+uint64_t shm_ring_intact_from(const struct shm_ring *r, uint32_t frame_bytes);
 
 #endif /* SHM_RING_H */

@@ -11,7 +11,7 @@ bench_pcmfind_SOURCES = bench/pcmfind.c
 bench_latency_SOURCES = bench/latency.c
 bench_latency_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 bench_latency_LDADD = $(ALSA_LIBS) -lm
-bench_ringcopy_SOURCES = bench/ringcopy.c shm_ring.h
+bench_ringcopy_SOURCES = bench/ringcopy.c shm_ring.h shm_layout.h
 # The copy is measured as the plugin builds it: optimised, whatever CFLAGS.
 bench_ringcopy_CFLAGS = $(AM_CFLAGS) -O2
 

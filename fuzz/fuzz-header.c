@@ -33,12 +33,18 @@
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
+#include "shm_cable.h"
+#include "shm_layout.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define HDR_PREFIX 16
@@ -179,7 +185,7 @@ static void fuzz_grid(struct shm_cable *c)
 		ASSERT(!memcmp(&g, &keep, sizeof(g)));
 		return;
 	}
-	ASSERT(g.shift >= SHM_SHIFT_MIN && g.shift <= SHM_SHIFT_MAX);
+	ASSERT(g.shift >= LOOP_SHIFT_MIN && g.shift <= LOOP_SHIFT_MAX);
 	ASSERT(g.rate == raw_rate);
 	/* Any values: no crash, no division by zero. */
 	(void)shm_grid_tick(&g, g.base_ns + extra);
@@ -235,14 +241,14 @@ static void fuzz_timeline(struct shm_cable *c, struct shm_slot *sl, bool rewrite
 	check_tick(&tl, extra);
 	check_pos(&tl, atomic_load(&c->grid_base_tick));
 	check_tick(&tl, atomic_load(&sl->write_end));
-	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
-		check_pos(&tl, tl.seg[k].begin_tick);
-		check_pos(&tl, tl.seg[k].begin_tick - 1);
-		check_pos(&tl, tl.seg[k].end_tick);
-		check_pos(&tl, tl.seg[k].end_tick - 1);
-		check_tick(&tl, tl.seg[k].begin_pos);
-		check_tick(&tl, tl.seg[k].begin_pos - 1);
-		check_tick(&tl, tl.seg[k].begin_pos + (tl.seg[k].end_tick - tl.seg[k].begin_tick));
+	for (unsigned int k = 0; k < SHM_TL_SPANS; k++) {
+		check_pos(&tl, tl.span[k].begin_tick);
+		check_pos(&tl, tl.span[k].begin_tick - 1);
+		check_pos(&tl, tl.span[k].end_tick);
+		check_pos(&tl, tl.span[k].end_tick - 1);
+		check_tick(&tl, tl.span[k].begin_pos);
+		check_tick(&tl, tl.span[k].begin_pos - 1);
+		check_tick(&tl, tl.span[k].begin_pos + (tl.span[k].end_tick - tl.span[k].begin_tick));
 	}
 	if (!rewrite)
 		return;
@@ -337,7 +343,7 @@ static void fuzz_liveness(const struct hold *h, unsigned int cable)
 	}
 	memset(&ctl, 0x55, sizeof(ctl));
 	shm_controls_read(&me, cable, &ctl);
-	ASSERT(ctl.rate_shift >= SHM_SHIFT_MIN && ctl.rate_shift <= SHM_SHIFT_MAX);
+	ASSERT(ctl.rate_shift >= LOOP_SHIFT_MIN && ctl.rate_shift <= LOOP_SHIFT_MAX);
 	ASSERT(ctl.active == active);
 	ASSERT(ctl.slave.access <= 1);
 	(void)shm_controls_seq(&me, cable);
@@ -406,8 +412,8 @@ static void fuzz_attach(const struct hold *h, uint8_t flags)
 	err = shm_controls_set_shift(&me, pl.cable, atomic_load(&c->slave_rate),
 				     atomic_load(&c->grid_base_ns));
 	ASSERT(err == 0 || err == 1);
-	ASSERT(atomic_load(&c->rate_shift) >= SHM_SHIFT_MIN &&
-	       atomic_load(&c->rate_shift) <= SHM_SHIFT_MAX);
+	ASSERT(atomic_load(&c->rate_shift) >= LOOP_SHIFT_MIN &&
+	       atomic_load(&c->rate_shift) <= LOOP_SHIFT_MAX);
 	ASSERT(shm_controls_set_notify(&me, pl.cable, flags >> 5 & 1) >= 0);
 	shm_end_detach(&me, &pl);
 	ASSERT(!shm_seg_end_held(&peer, pl.cable, pl.role));

@@ -23,13 +23,14 @@
  * does everything wrong.
  */
 #define _GNU_SOURCE
-#include "shm_ring.h"
+#include "shm_layout.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -61,7 +62,7 @@ static void header_fill(struct shm_header *h)
 	h->ring_bytes = SHM_RING_BYTES;
 	snprintf(h->card, sizeof(h->card), "hostile");
 	for (unsigned int c = 0; c < SHM_CABLES; c++)
-		atomic_store(&h->cable[c].rate_shift, SHM_SHIFT_NOMINAL);
+		atomic_store(&h->cable[c].rate_shift, LOOP_SHIFT_NOMINAL);
 	atomic_store(&h->magic, SHM_RING_MAGIC);
 }
 

@@ -33,6 +33,8 @@
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "check.h"
 
 #include <errno.h>
@@ -41,6 +43,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -562,8 +565,8 @@ struct seq_test {
 
 static uint32_t shift_of(uint64_t k)
 {
-	return k ? SHM_SHIFT_MIN + (uint32_t)(k * 7919 % (SHM_SHIFT_MAX - SHM_SHIFT_MIN + 1))
-		 : SHM_SHIFT_NOMINAL;
+	return k ? LOOP_SHIFT_MIN + (uint32_t)(k * 7919 % (LOOP_SHIFT_MAX - LOOP_SHIFT_MIN + 1))
+		 : LOOP_SHIFT_NOMINAL;
 }
 
 static void writer_start(struct seq_test *t)
@@ -657,10 +660,10 @@ static void *grid_reader(void *arg)
 static void tl_make(struct shm_timeline *tl, uint64_t i, unsigned int salt)
 {
 	tl->count = i;
-	for (unsigned int k = 0; k < SHM_TL_SEGS; k++) {
-		tl->seg[k].begin_tick = i * 1000 + k + ((uint64_t)salt << 56);
-		tl->seg[k].end_tick = (i * 1000 + k) ^ UINT64_C(0xf0f0f0f0f0f0f0f0) ^ salt;
-		tl->seg[k].begin_pos = i * UINT64_C(0x9e3779b97f4a7c15) + k + salt * 77u;
+	for (unsigned int k = 0; k < SHM_TL_SPANS; k++) {
+		tl->span[k].begin_tick = i * 1000 + k + ((uint64_t)salt << 56);
+		tl->span[k].end_tick = (i * 1000 + k) ^ UINT64_C(0xf0f0f0f0f0f0f0f0) ^ salt;
+		tl->span[k].begin_pos = i * UINT64_C(0x9e3779b97f4a7c15) + k + salt * 77u;
 	}
 }
 
@@ -740,7 +743,7 @@ static void run_seqlocks(struct shm_seg *seg, uint64_t n, uint64_t min_loads)
 	}
 	/* What each write must leave: the same calls on a private cable. */
 	shm_grid_reset(sim, g.base_ns);
-	g.grid[0] = (struct grid_expect){ 0, SHM_SHIFT_NOMINAL };
+	g.grid[0] = (struct grid_expect){ 0, LOOP_SHIFT_NOMINAL };
 	for (uint64_t k = 1; k <= n; k++) {
 		struct shm_grid s = { .rate = GRID_RATE };
 

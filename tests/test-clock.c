@@ -36,7 +36,7 @@ static void end_init(struct lc_end *e, bool playback, bool blocking)
 	e->stop_threshold = 4800;
 	e->boundary = UINT64_C(4800) << 40;
 	lc_grid_fresh(e, RATE, T0);
-	struct shm_grid g = { .base_ns = T0, .base_tick = 0, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .base_ns = T0, .base_tick = 0, .shift = LOOP_SHIFT_NOMINAL };
 
 	CHECK(lc_tick(e, &g, T0) == 0, "fresh grid at its base");
 }
@@ -44,7 +44,7 @@ static void end_init(struct lc_end *e, bool playback, bool blocking)
 static void test_grid_acceptance(void)
 {
 	struct lc_end e;
-	struct shm_grid g = { .base_ns = T0, .base_tick = 0, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .base_ns = T0, .base_tick = 0, .shift = LOOP_SHIFT_NOMINAL };
 	uint64_t t;
 
 	end_init(&e, true, true);
@@ -58,7 +58,7 @@ static void test_grid_acceptance(void)
 
 	/* Hostile copies are refused; the last good grid goes on counting. */
 	struct shm_grid future = { .base_ns = ns_of(48000) + 100 * NS, .base_tick = 48000,
-				   .shift = SHM_SHIFT_NOMINAL };
+				   .shift = LOOP_SHIFT_NOMINAL };
 	uint64_t now = ns_of(48000) + 2 * NS, want = lc_tick(&e, NULL, now);
 
 	CHECK(lc_tick(&e, &future, now) == want, "future base refused");
@@ -79,7 +79,7 @@ static void test_grid_acceptance(void)
 static void test_playback_xrun_tick(void)
 {
 	struct lc_end e;
-	struct shm_grid g = { .base_ns = T0, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .base_ns = T0, .shift = LOOP_SHIFT_NOMINAL };
 	uint64_t appl = 4800, tick;
 
 	end_init(&e, true, true);
@@ -92,9 +92,9 @@ static void test_playback_xrun_tick(void)
 	CHECK(lc_advance(&e, LC_RUNNING, appl, lc_tick(&e, &g, ns_of(9000))) == -EPIPE,
 	      "underrun");
 	CHECK(e.hw == 4800, "hw stops at the xrun: %" PRIu64, e.hw);
-	CHECK(e.tl.seg[0].end_tick == 4900, "timeline closed at the xrun tick: %" PRIu64,
-	      e.tl.seg[0].end_tick);
-	CHECK(e.tl.seg[0].begin_pos == 1000, "ring position of hw 0");
+	CHECK(e.tl.span[0].end_tick == 4900, "timeline closed at the xrun tick: %" PRIu64,
+	      e.tl.span[0].end_tick);
+	CHECK(e.tl.span[0].begin_pos == 1000, "ring position of hw 0");
 }
 
 static void test_capture_xrun_and_never_stop(void)
@@ -126,7 +126,7 @@ static void test_drain_and_pause(void)
 	lc_prepare(&e, 0, 0);
 	lc_start(&e, 0);
 	CHECK(lc_advance(&e, LC_DRAINING, 3000, 5000) == 1, "drained");
-	CHECK(e.hw == 3000 && e.tl.seg[0].end_tick == 3000, "stops where the data ends");
+	CHECK(e.hw == 3000 && e.tl.span[0].end_tick == 3000, "stops where the data ends");
 	CHECK(lc_wake(&e, LC_DRAINING, 3000) == LC_WAKE_NOW, "drained: wake now");
 
 	end_init(&e, true, true);
@@ -145,7 +145,7 @@ static void test_drain_and_pause(void)
 static void test_deadlines(void)
 {
 	struct lc_end e;
-	struct shm_grid g = { .base_ns = T0, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .base_ns = T0, .shift = LOOP_SHIFT_NOMINAL };
 	uint64_t ns;
 
 	/* Playback: ready when avail reaches avail_min: hw = appl - buffer + avail_min. */

@@ -24,7 +24,8 @@
 
 #include <alsa/asoundlib.h>
 
-#include "shm_ring.h"
+#include "shm_layout.h"
+#include "shm_seg.h"
 #include "check.h"
 #include "conf.h"
 
@@ -378,7 +379,7 @@ static void test_hostile_values(void)
 	CHECK(ctl_val(ctl, 1, SUB, "PCM Slave Rate") == 768000, "rate not clamped");
 	CHECK(ctl_val(ctl, 1, SUB, "PCM Slave Channels") == 1, "channels not clamped");
 	CHECK(ctl_val(ctl, 1, SUB, "PCM Slave Access Mode") == 1, "access not 0/1");
-	atomic_store(&c->rate_shift, SHM_SHIFT_NOMINAL);
+	atomic_store(&c->rate_shift, LOOP_SHIFT_NOMINAL);
 	atomic_store(&c->notify, 0);
 	atomic_store(&c->play[0].end.active, 0);
 	shm_seg_close(&seg);

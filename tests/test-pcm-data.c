@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shm_ring.h"
+#include "shm_layout.h"
 
 static const snd_pcm_format_t formats[] = {
 	SND_PCM_FORMAT_S8, SND_PCM_FORMAT_U8,

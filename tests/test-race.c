@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shm_ring.h"
+#include "shm_layout.h"
 
 #define ROUNDS 1000
 

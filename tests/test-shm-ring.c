@@ -5,12 +5,18 @@
  *
  * Everything here is checked against values computed independently in the
  * test (frame patterns, exact tick arithmetic, file contents and modes), so
- * a regression in shm_ring.[ch] shows up as a named failure.  Random cases
+ * a regression in the shm_* files shows up as a named failure.  Random cases
  * use a seeded generator; the seed is printed so a failure can be replayed
  * with SHM_TEST_SEED=<seed>.
  */
 #define _GNU_SOURCE
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_layout.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "check.h"
 
 #include <dirent.h>
@@ -20,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -304,7 +311,7 @@ static void test_grid_math(void)
 			.base_ns = rnd_range(0, UINT64_C(1) << 62),
 			.base_tick = rnd_range(0, UINT64_C(1) << 50),
 			.rate = (uint32_t)rnd_range(8000, 768000),
-			.shift = (uint32_t)rnd_range(SHM_SHIFT_MIN, SHM_SHIFT_MAX),
+			.shift = (uint32_t)rnd_range(LOOP_SHIFT_MIN, LOOP_SHIFT_MAX),
 		};
 		/* Near the base and far from it (up to days of ticks). */
 		uint64_t d = t % 3 == 0 ? rnd_range(1, 1000) : rnd_range(1, UINT64_C(1) << 40);
@@ -325,7 +332,7 @@ static void test_grid_math(void)
 		CHECK(shm_grid_tick(&g, g.base_ns / 2) == g.base_tick, "tick(before base)");
 		/* One second holds rate * 1e5 / shift ticks, rounded down. */
 		CHECK(shm_grid_tick(&g, g.base_ns + 1000000000u) - g.base_tick ==
-		      (uint64_t)g.rate * SHM_SHIFT_NOMINAL / g.shift, "one second at rate %u shift %u",
+		      (uint64_t)g.rate * LOOP_SHIFT_NOMINAL / g.shift, "one second at rate %u shift %u",
 		      g.rate, g.shift);
 		/* Monotonic in ns. */
 		{
@@ -338,7 +345,7 @@ static void test_grid_math(void)
 	/* The nominal shift runs at exactly the rate. */
 	{
 		struct shm_grid g = { .base_ns = 5, .base_tick = 7, .rate = 48000,
-				      .shift = SHM_SHIFT_NOMINAL };
+				      .shift = LOOP_SHIFT_NOMINAL };
 
 		CHECK(shm_grid_tick(&g, 5 + 10 * UINT64_C(1000000000)) == 7 + 480000, "10 s at 48k");
 		CHECK(shm_grid_ns(&g, 7 + 48000) == 5 + UINT64_C(1000000000), "48000 ticks = 1 s");
@@ -350,7 +357,7 @@ static void test_grid_math(void)
 	/* Far ticks saturate instead of wrapping. */
 	{
 		struct shm_grid g = { .base_ns = UINT64_MAX - 10, .base_tick = 0, .rate = 8000,
-				      .shift = SHM_SHIFT_MAX };
+				      .shift = LOOP_SHIFT_MAX };
 
 		CHECK(shm_grid_ns(&g, UINT64_C(1) << 60) == UINT64_MAX, "ns saturates");
 	}
@@ -378,18 +385,18 @@ static void test_grid_shift(void)
 		CHECK(g.base_ns == start && g.base_tick == 0, "reset base");
 		CHECK(g.rate == rate, "load must keep the local rate");
 		if (t == 0)
-			CHECK(g.shift == SHM_SHIFT_NOMINAL, "reset shift %u", g.shift);
+			CHECK(g.shift == LOOP_SHIFT_NOMINAL, "reset shift %u", g.shift);
 		for (int s = 0; s < 8; s++) {
-			uint32_t want = (uint32_t)rnd_range(SHM_SHIFT_MIN, SHM_SHIFT_MAX);
+			uint32_t want = (uint32_t)rnd_range(LOOP_SHIFT_MIN, LOOP_SHIFT_MAX);
 			uint32_t shift = want;
 			uint64_t before;
 
 			/* Out-of-range requests are clamped. */
 			switch (s) {
-			case 1: shift = 0; want = SHM_SHIFT_MIN; break;
-			case 2: shift = SHM_SHIFT_MIN - 1; want = SHM_SHIFT_MIN; break;
-			case 3: shift = SHM_SHIFT_MAX + 1; want = SHM_SHIFT_MAX; break;
-			case 4: shift = UINT32_MAX; want = SHM_SHIFT_MAX; break;
+			case 1: shift = 0; want = LOOP_SHIFT_MIN; break;
+			case 2: shift = LOOP_SHIFT_MIN - 1; want = LOOP_SHIFT_MIN; break;
+			case 3: shift = LOOP_SHIFT_MAX + 1; want = LOOP_SHIFT_MAX; break;
+			case 4: shift = UINT32_MAX; want = LOOP_SHIFT_MAX; break;
 			}
 			now += rnd_range(0, UINT64_C(100000000000));
 			shm_grid_load(c, &g);
@@ -406,7 +413,7 @@ static void test_grid_shift(void)
 			CHECK(shm_grid_tick(&g2, now + 1) >= before, "went backwards");
 			/* After the change the grid runs at the new speed. */
 			CHECK(shm_grid_tick(&g2, now + 1000000000u) - before ==
-			      (uint64_t)rate * SHM_SHIFT_NOMINAL / want, "new speed");
+			      (uint64_t)rate * LOOP_SHIFT_NOMINAL / want, "new speed");
 			CHECK(atomic_load(&c->grid_seq) % 2 == 0, "seq left odd");
 		}
 	}
@@ -416,9 +423,9 @@ static void test_grid_shift(void)
 static void test_grid_hostile(void)
 {
 	struct shm_cable *c = calloc(1, sizeof(*c));
-	uint32_t bad[] = { 0, 1, SHM_SHIFT_MIN - 1, SHM_SHIFT_MAX + 1, UINT32_MAX };
-	uint32_t want[] = { SHM_SHIFT_MIN, SHM_SHIFT_MIN, SHM_SHIFT_MIN, SHM_SHIFT_MAX,
-			    SHM_SHIFT_MAX };
+	uint32_t bad[] = { 0, 1, LOOP_SHIFT_MIN - 1, LOOP_SHIFT_MAX + 1, UINT32_MAX };
+	uint32_t want[] = { LOOP_SHIFT_MIN, LOOP_SHIFT_MIN, LOOP_SHIFT_MIN, LOOP_SHIFT_MAX,
+			    LOOP_SHIFT_MAX };
 	struct shm_grid g, keep;
 
 	if (!c) {
@@ -438,20 +445,20 @@ static void test_grid_hostile(void)
 		      "loaded fields");
 		/* Usable as a divisor: one second of ticks is finite and right. */
 		CHECK(shm_grid_tick(&g, g.base_ns + 1000000000u) - g.base_tick ==
-		      (uint64_t)768000 * SHM_SHIFT_NOMINAL / want[i], "tick with clamped shift");
+		      (uint64_t)768000 * LOOP_SHIFT_NOMINAL / want[i], "tick with clamped shift");
 		/* A writer rebasing from a hostile shift still stores a sane one. */
-		shm_grid_set_shift(c, 48000, SHM_SHIFT_NOMINAL, g.base_ns + 5);
-		CHECK(atomic_load(&c->rate_shift) == SHM_SHIFT_NOMINAL, "set_shift after hostile");
+		shm_grid_set_shift(c, 48000, LOOP_SHIFT_NOMINAL, g.base_ns + 5);
+		CHECK(atomic_load(&c->rate_shift) == LOOP_SHIFT_NOMINAL, "set_shift after hostile");
 		atomic_store(&c->rate_shift, bad[i]);
 		shm_grid_reset(c, 99);
-		CHECK(atomic_load(&c->rate_shift) == SHM_SHIFT_NOMINAL,
+		CHECK(atomic_load(&c->rate_shift) == LOOP_SHIFT_NOMINAL,
 		      "reset keeps hostile shift %u", atomic_load(&c->rate_shift));
 	}
 	/* A writer that died mid-write: odd seq forever.  Give up, keep *g. */
 	atomic_store(&c->grid_seq, 7);
 	atomic_store(&c->grid_base_ns, 123);
 	atomic_store(&c->grid_base_tick, 456);
-	atomic_store(&c->rate_shift, SHM_SHIFT_NOMINAL);
+	atomic_store(&c->rate_shift, LOOP_SHIFT_NOMINAL);
 	memset(&keep, 0x3c, sizeof(keep));
 	g = keep;
 	CHECK(shm_grid_load(c, &g) == -EAGAIN, "stuck odd seq must give -EAGAIN");
@@ -507,25 +514,25 @@ static void test_timeline_basics(void)
 	CHECK(tl.count == 0, "close of empty opened something");
 
 	shm_timeline_open(&tl, 100, 5000);
-	CHECK(tl.count == 1 && tl.seg[0].begin_tick == 100 && tl.seg[0].begin_pos == 5000 &&
-	      tl.seg[0].end_tick == SHM_TICK_NEVER, "open");
-	CHECK(!shm_timeline_pos(&tl, 99, &pos, &run) && run == 1, "before the segment: run %" PRIu64,
+	CHECK(tl.count == 1 && tl.span[0].begin_tick == 100 && tl.span[0].begin_pos == 5000 &&
+	      tl.span[0].end_tick == SHM_TICK_NEVER, "open");
+	CHECK(!shm_timeline_pos(&tl, 99, &pos, &run) && run == 1, "before the span: run %" PRIu64,
 	      run);
 	CHECK(shm_timeline_pos(&tl, 100, &pos, &run) && pos == 5000 &&
-	      run == SHM_TICK_NEVER - 100, "first tick of open segment");
+	      run == SHM_TICK_NEVER - 100, "first tick of open span");
 	CHECK(shm_timeline_pos(&tl, 150, &pos, &run) && pos == 5050, "inside: pos %" PRIu64, pos);
 
 	shm_timeline_close(&tl, 200);
-	CHECK(tl.seg[0].end_tick == 200, "close");
+	CHECK(tl.span[0].end_tick == 200, "close");
 	CHECK(shm_timeline_pos(&tl, 199, &pos, &run) && pos == 5099 && run == 1, "last tick");
 	CHECK(!shm_timeline_pos(&tl, 200, &pos, &run) && run == SHM_TICK_NEVER - 200,
 	      "end is exclusive");
 	shm_timeline_close(&tl, 300);	/* already closed: unchanged */
-	CHECK(tl.seg[0].end_tick == 200, "second close moved the end");
+	CHECK(tl.span[0].end_tick == 200, "second close moved the end");
 
 	shm_timeline_open(&tl, 300, 5100);
 	CHECK(!shm_timeline_pos(&tl, 250, &pos, &run) && run == 50, "gap run %" PRIu64, run);
-	CHECK(shm_timeline_pos(&tl, 300, &pos, &run) && pos == 5100, "second segment");
+	CHECK(shm_timeline_pos(&tl, 300, &pos, &run) && pos == 5100, "second span");
 	CHECK(shm_timeline_pos(&tl, 120, &pos, &run) && pos == 5020 && run == 80,
 	      "older segment still answers");
 	/* Positions back to ticks. */
@@ -535,19 +542,19 @@ static void test_timeline_basics(void)
 	      tick);
 	CHECK(!shm_timeline_tick(&tl, 4000, &tick, &run) && run == 1000, "pos before: run %" PRIu64,
 	      run);
-	/* A close before the begin makes an empty segment, not a negative one. */
+	/* A close before the begin makes an empty span, not a negative one. */
 	shm_timeline_close(&tl, 250);
-	CHECK(tl.seg[1].end_tick == 300, "close before begin: end %" PRIu64, tl.seg[1].end_tick);
-	CHECK(!shm_timeline_pos(&tl, 300, &pos, &run), "empty segment covers nothing");
+	CHECK(tl.span[1].end_tick == 300, "close before begin: end %" PRIu64, tl.span[1].end_tick);
+	CHECK(!shm_timeline_pos(&tl, 300, &pos, &run), "empty span covers nothing");
 
-	/* More than SHM_TL_SEGS: the oldest are forgotten, slots reused in order. */
+	/* More than SHM_TL_SPANS: the oldest are forgotten, slots reused in order. */
 	memset(&tl, 0, sizeof(tl));
-	for (uint64_t i = 0; i < SHM_TL_SEGS + 3; i++) {
+	for (uint64_t i = 0; i < SHM_TL_SPANS + 3; i++) {
 		shm_timeline_open(&tl, 1000 * i, 100 * i);
 		shm_timeline_close(&tl, 1000 * i + 100);
 	}
-	CHECK(tl.count == SHM_TL_SEGS + 3, "count %" PRIu64, tl.count);
-	for (uint64_t i = 0; i < SHM_TL_SEGS + 3; i++) {
+	CHECK(tl.count == SHM_TL_SPANS + 3, "count %" PRIu64, tl.count);
+	for (uint64_t i = 0; i < SHM_TL_SPANS + 3; i++) {
 		bool live = i >= 3;
 		bool got = shm_timeline_pos(&tl, 1000 * i + 7, &pos, &run);
 
@@ -558,10 +565,10 @@ static void test_timeline_basics(void)
 		else if (i < 3)
 			CHECK(run == 3000 - (1000 * i + 7), "forgotten gap run %" PRIu64, run);
 		got = shm_timeline_tick(&tl, 100 * i + 7, &tick, &run);
-		CHECK(got == live && (!got || tick == 1000 * i + 7), "segment %" PRIu64 " inverse",
+		CHECK(got == live && (!got || tick == 1000 * i + 7), "span %" PRIu64 " inverse",
 		      i);
 	}
-	CHECK(tl.seg[(SHM_TL_SEGS + 2) % SHM_TL_SEGS].begin_tick == 1000 * (SHM_TL_SEGS + 2),
+	CHECK(tl.span[(SHM_TL_SPANS + 2) % SHM_TL_SPANS].begin_tick == 1000 * (SHM_TL_SPANS + 2),
 	      "slot reuse");
 	/* Store/load round trip through a slot is exact. */
 	{
@@ -633,13 +640,13 @@ static void test_timeline_valid_random(void)
 			pos += len;
 		}
 		for (int q = 0; q < 40; q++) {
-			unsigned int lo = nseg > SHM_TL_SEGS ? nseg - SHM_TL_SEGS : 0;
+			unsigned int lo = nseg > SHM_TL_SPANS ? nseg - SHM_TL_SPANS : 0;
 			uint64_t x = rnd_range(b[0] ? b[0] - 1 : 0, tick + 4000);
 			uint64_t got_pos = 0, run = 0, want_run = SHM_TICK_NEVER - x;
 			bool want = false, got;
 			uint64_t want_pos = 0;
 
-			/* Model: the live segments, the one covering x, the next begin. */
+			/* Model: the live spans, the one covering x, the next begin. */
 			for (unsigned int i = lo; i < nseg; i++) {
 				if (x >= b[i] && x < e[i]) {
 					want = true;
@@ -700,15 +707,15 @@ static void test_timeline_garbage(void)
 			switch (q % 4) {
 			case 0: x = rnd(); break;
 			case 1: x = edge[rnd() % 7]; break;
-			case 2: x = tl.seg[rnd() % SHM_TL_SEGS].begin_tick + rnd_range(0, 2) - 1; break;
-			default: x = tl.seg[rnd() % SHM_TL_SEGS].end_tick + rnd_range(0, 2) - 1; break;
+			case 2: x = tl.span[rnd() % SHM_TL_SPANS].begin_tick + rnd_range(0, 2) - 1; break;
+			default: x = tl.span[rnd() % SHM_TL_SPANS].end_tick + rnd_range(0, 2) - 1; break;
 			}
 			shm_timeline_pos(&tl, x, &pos, &run);
 			if (run < 1 && bad_pos++ < 3)
 				CHECK(run >= 1, "pos: tick %" PRIu64 " count %" PRIu64 " gave run 0", x,
 				      tl.count);
 			if (q % 4 >= 2)
-				x = tl.seg[rnd() % SHM_TL_SEGS].begin_pos + rnd_range(0, 2) - 1;
+				x = tl.span[rnd() % SHM_TL_SPANS].begin_pos + rnd_range(0, 2) - 1;
 			shm_timeline_tick(&tl, x, &pos, &run);
 			if (run < 1 && bad_tick++ < 3)
 				CHECK(run >= 1, "tick: pos %" PRIu64 " count %" PRIu64 " gave run 0", x,
@@ -897,7 +904,7 @@ static void test_seg_create(void)
 	for (unsigned int k = 0; k < SHM_CABLES; k++) {
 		struct shm_grid g = { .rate = 48000 };
 
-		CHECK(shm_grid_load(shm_seg_cable(&a, k), &g) == 0 && g.shift == SHM_SHIFT_NOMINAL,
+		CHECK(shm_grid_load(shm_seg_cable(&a, k), &g) == 0 && g.shift == LOOP_SHIFT_NOMINAL,
 		      "cable %u initial shift %u", k, g.shift);
 	}
 	/*
@@ -1154,7 +1161,7 @@ static void test_seg_refuse(void)
 	/* Bad identities: -EINVAL and nothing created. */
 	before = dir_entries();
 	cfg.card = "ok";
-	cfg.subdevice = SHM_SUBDEVICE_MAX + 1;
+	cfg.subdevice = LOOP_SUBDEVICE_MAX + 1;
 	err = shm_seg_open(&s, &cfg, why, sizeof(why));
 	CHECK(err == -EINVAL && strstr(why, "subdevice"), "subdevice %u: %d %s", cfg.subdevice, err,
 	      why);
@@ -1173,10 +1180,10 @@ static void test_seg_refuse(void)
 	CHECK(dir_entries() == before, "a refused open created a file");
 	/* The longest and the odd-but-legal names are fine. */
 	cfg.card = "A_b-9012345678901234567890123456";
-	CHECK(strlen(cfg.card) == SHM_CARD_MAX, "test name length");
+	CHECK(strlen(cfg.card) == LOOP_CARD_MAX, "test name length");
 	CHECK(!shm_card_valid(cfg.card), "32 characters accepted");
 	cfg.card = "A_b-901234567890123456789012345";
-	cfg.subdevice = SHM_SUBDEVICE_MAX;
+	cfg.subdevice = LOOP_SUBDEVICE_MAX;
 	err = shm_seg_open(&s, &cfg, why, sizeof(why));
 	CHECK(err == 0, "31-character card, subdevice max: %s", why);
 	if (!err)

@@ -1,5 +1,5 @@
 # ALSA-free tests of the shared layer: segment, ring, grid, timeline
-# (shm_ring.[ch]), the position arithmetic (loop_clock.[ch]) and the sum of
+# (shm_*.[ch]), the position arithmetic (loop_clock.[ch]) and the sum of
 # shared playbacks (loop_mix.[ch]).
 check_PROGRAMS += tests/test-shm-ring tests/test-clock tests/test-mix tests/stress-ring
 TESTS += tests/test-shm-ring tests/test-clock tests/test-mix tests/stress-ring tests/tsan.sh

@@ -3,7 +3,7 @@
  * alsa-loopback - list, watch and clean up the shared segments of the
  * user-space ALSA loopback (see alsa-loopback.1, which --help prints).
  *
- * Everything shown comes from the segments (shm_ring.h).  "Attached" is
+ * Everything shown comes from the segments (shm_layout.h).  "Attached" is
  * decided by the end's OFD lock, never by the pid written beside it: the
  * kernel drops the lock of a dead process, while the pid stays.  The
  * segment is another process's memory: every value is shown as read, but
@@ -28,7 +28,12 @@
 
 #include <alsa/asoundlib.h>
 
+#include "shm_cable.h"
+#include "shm_flow.h"
+#include "shm_place.h"
 #include "shm_ring.h"
+#include "shm_seg.h"
+#include "shm_time.h"
 #include "alsa-loopback-help.h"
 
 #define STALE_EMPTY_S	10	/* a size-0 segment older than this is dead */
@@ -44,7 +49,7 @@ struct opts {
 
 /* A segment file found in the directory. */
 struct entry {
-	char card[SHM_CARD_MAX];
+	char card[LOOP_CARD_MAX];
 	unsigned int subdevice;
 	char path[512];
 };
@@ -72,7 +77,7 @@ static bool parse_name(const char *dir, const char *name, struct entry *e)
 	e->card[len] = 0;
 	errno = 0;
 	n = strtoul(dot + 1, &end, 10);
-	if (errno || *end || n > SHM_SUBDEVICE_MAX || !shm_card_valid(e->card))
+	if (errno || *end || n > LOOP_SUBDEVICE_MAX || !shm_card_valid(e->card))
 		return false;
 	e->subdevice = (unsigned int)n;
 	/* Round trip: rejects "007" and other aliases of a real name. */
@@ -157,7 +162,7 @@ static bool playback_fill(struct shm_seg *seg, unsigned int cable, unsigned int 
 			  uint32_t rate, uint64_t *fill)
 {
 	struct shm_ring r = shm_seg_ring(seg, cable, slot, shm_cable_play_shared(seg, cable));
-	struct shm_grid g = { .rate = rate, .shift = SHM_SHIFT_NOMINAL };
+	struct shm_grid g = { .rate = rate, .shift = LOOP_SHIFT_NOMINAL };
 	struct shm_timeline tl;
 	uint64_t pos, run, written;
 
