@@ -17,6 +17,8 @@ SRV_PIDS=
 SRV_CLEAN=	# commands run after the daemons stopped (srv_at_exit)
 
 srv_cleanup() {
+	# Each pid is a subshell running timeout: timeout passes TERM on to its
+	# daemon and KILLs it 3 s later if need be.
 	for p in $SRV_PIDS; do
 		for c in $(cli_children "$p"); do
 			kill "$c" 2>/dev/null || true
