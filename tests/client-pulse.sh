@@ -50,13 +50,13 @@ rpid=$CLI_BG
 cli_wait_growth "$CLI_TMP/rec.raw" $rpid || { cat "$CLI_TMP/rec.err" >&2; fail "arecord on loopcap:$A did not start"; }
 cli_client paplay -d loopsink "$CLI_TMP/tone.wav" >"$CLI_TMP/pa.out" 2>&1 || {
 	cat "$CLI_TMP/pa.out" >&2
-	tail -20 "$CLI_TMP/pulse.log" >&2
+	tail -n 20 "$CLI_TMP/pulse.log" >&2
 	fail "paplay -d loopsink failed"
 }
 cli_wait $rpid
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "arecord exited with $CLI_RC"; }
 tone_check "paplay -> module-alsa-sink device=loop:$A -> arecord loopcap:$A" \
-	"$CLI_TMP/rec.raw" 440 1 || { tail -20 "$CLI_TMP/pulse.log" >&2; fail "paplay -> arecord: the tone is not intact"; }
+	"$CLI_TMP/rec.raw" 440 1 || { tail -n 20 "$CLI_TMP/pulse.log" >&2; fail "paplay -> arecord: the tone is not intact"; }
 
 # aplay loop:B -> module-alsa-source (loopcap:B) -> parecord
 rm -f "$CLI_TMP/rec.raw"
@@ -71,6 +71,6 @@ sleep 1
 for c in $(cli_children $rpid); do kill -INT "$c" 2>/dev/null || true; done
 cli_wait $rpid
 tone_check "aplay loop:$B -> module-alsa-source device=loopcap:$B -> parecord" \
-	"$CLI_TMP/rec.raw" 440 1 || { tail -20 "$CLI_TMP/pulse.log" >&2; fail "aplay -> parecord: the tone is not intact"; }
+	"$CLI_TMP/rec.raw" 440 1 || { tail -n 20 "$CLI_TMP/pulse.log" >&2; fail "aplay -> parecord: the tone is not intact"; }
 grep -i "underrun\|overrun" "$CLI_TMP/pulse.log" | sed 's/^/pulseaudio: /' | head -5 || true
 echo "PASS"
