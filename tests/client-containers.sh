@@ -56,12 +56,19 @@ if [ "$(id -u)" = 0 ]; then
 fi
 chmod 2770 "$W/vol"
 chmod 755 "$W/a" "$W/b"
+# The asoundrc of docs/clients.md's Containers section (plus our card key):
+# vloop:N and vloopcap:N, the ends of cable N in the shared directory.
 cat >"$W/rc" <<EOF
-# The shared directory's PCMs: ends of cables 1 and 2 of our card.
-pcm.vol_play1 { type loopback card "$LOOP_CARD" subdevice 1 device 0 dir "$W/vol" perm 0660 }
-pcm.vol_cap1 { type loopback card "$LOOP_CARD" subdevice 1 device 1 dir "$W/vol" perm 0660 }
-pcm.vol_play2 { type loopback card "$LOOP_CARD" subdevice 2 device 0 dir "$W/vol" perm 0660 }
-pcm.vol_cap2 { type loopback card "$LOOP_CARD" subdevice 2 device 1 dir "$W/vol" perm 0660 }
+pcm.vloop {
+	@args [ N ]
+	@args.N { type integer }
+	type loopback card "$LOOP_CARD" device 0 subdevice \$N dir "$W/vol" perm 0660
+}
+pcm.vloopcap {
+	@args [ N ]
+	@args.N { type integer }
+	type loopback card "$LOOP_CARD" device 1 subdevice \$N dir "$W/vol" perm 0660
+}
 EOF
 chmod 644 "$W/rc"
 export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$W/rc"
@@ -107,14 +114,14 @@ trip() {
 }
 
 # 1. The shared directory: bit-exact both ways.
-trip "a -> b" a b vol_play1 vol_cap1
+trip "a -> b" a b vloop:1 vloopcap:1
 "$PCMCMP" "$W/noise.raw" "$W/b/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
 	{ cat "$CLI_TMP/cmp" >&2; fail "a -> b through the shared dir is not bit-exact"; }
-pass "a (uid $ua) plays vol_play1, b (uid $ub) records vol_cap1 (dir $W/vol): $(cat "$CLI_TMP/cmp")"
-trip "b -> a" b a vol_play2 vol_cap2
+pass "a (uid $ua) plays vloop:1, b (uid $ub) records vloopcap:1 (dir $W/vol): $(cat "$CLI_TMP/cmp")"
+trip "b -> a" b a vloop:2 vloopcap:2
 "$PCMCMP" "$W/noise.raw" "$W/a/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
 	{ cat "$CLI_TMP/cmp" >&2; fail "b -> a through the shared dir is not bit-exact"; }
-pass "b (uid $ub) plays vol_play2, a (uid $ua) records vol_cap2: $(cat "$CLI_TMP/cmp")"
+pass "b (uid $ub) plays vloop:2, a (uid $ua) records vloopcap:2: $(cat "$CLI_TMP/cmp")"
 # The segments are in the volume, made by the namespaces' uids with perm.
 for n in 1 2; do
 	f="$W/vol/alsa-loopback-$LOOP_CARD.$n"
