@@ -74,7 +74,7 @@ chmod 644 "$W/rc"
 export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$W/rc"
 cli_gen "$W/noise.raw" S16_LE 48000 2 1
 chmod 644 "$W/noise.raw"
-# $AS UID CMD...: CMD as UID (group g, no other group) in new user, mount
+# sh $W/as.sh UID CMD...: CMD as UID (group g, no other group) in new user, mount
 # and pid namespaces (a script: timeout runs it).  --kill-child: when
 # timeout stops unshare, the namespace's init dies, and all in it with it.
 cat >"$W/as.sh" <<EOF
@@ -88,7 +88,6 @@ else
 fi
 exec "\$@"
 EOF
-AS="sh $W/as.sh"
 frames=$((48000 * 2))
 
 # Run inside: a tmpfs of the namespace's own on /dev/shm, then the client.
@@ -100,12 +99,12 @@ trip() {
 	_name=$1 _from=$2 _to=$3 _play=$4 _cap=$5
 	eval "_fu=\$u$_from _tu=\$u$_to"
 	rm -f "$W/$_to/rec.raw"
-	cli_bg $AS "$_tu" sh -c "$INNS" sh arecord -q -D "$_cap" -t raw -f S16_LE -r 48000 -c 2 -s $frames \
+	cli_bg sh "$W/as.sh" "$_tu" sh -c "$INNS" sh arecord -q -D "$_cap" -t raw -f S16_LE -r 48000 -c 2 -s $frames \
 		"$W/$_to/rec.raw" 2>"$CLI_TMP/rec.err"
 	_rpid=$CLI_BG
 	cli_wait_growth "$W/$_to/rec.raw" $_rpid ||
 		{ cat "$CLI_TMP/rec.err" >&2; fail "$_name: arecord -D $_cap (in $_to) did not start"; }
-	cli_client $AS "$_fu" sh -c "$INNS" sh aplay -q -D "$_play" -t raw -f S16_LE -r 48000 -c 2 "$W/noise.raw" \
+	cli_client sh "$W/as.sh" "$_fu" sh -c "$INNS" sh aplay -q -D "$_play" -t raw -f S16_LE -r 48000 -c 2 "$W/noise.raw" \
 		2>"$CLI_TMP/play.err" ||
 		{ cat "$CLI_TMP/play.err" >&2; fail "$_name: aplay -D $_play (in $_from) failed"; }
 	cli_wait $_rpid
@@ -130,14 +129,16 @@ for n in 1 2; do
 	[ "$st" = "660 $g" ] || fail "$f: mode and group '$st', want '660 $g'"
 done
 pass "segments in the shared directory: mode 0660, group $g"
-[ ! -e /dev/shm/alsa-loopback-"$LOOP_CARD".1 ] && [ ! -e /dev/shm/alsa-loopback-"$LOOP_CARD".2 ] ||
+if [ -e /dev/shm/alsa-loopback-"$LOOP_CARD".1 ] || [ -e /dev/shm/alsa-loopback-"$LOOP_CARD".2 ]; then
 	fail "a segment of the shared directory's cables appeared in the host's /dev/shm"
+fi
 
 # 2. No shared directory: each end has its own /dev/shm, they never meet.
 trip "a -> b, private /dev/shm" a b "$(cli_dev loop 3)" "$(cli_dev loopcap 3)"
 amp=$(cli_max_amplitude "$W/b/rec.raw" -r 48000 -c 2 -e signed -b 16 -L)
-[ -s "$W/b/rec.raw" ] && [ "$amp" = "0.000000" ] ||
+if [ ! -s "$W/b/rec.raw" ] || [ "$amp" != "0.000000" ]; then
 	fail "b heard a through its private /dev/shm (maximum amplitude $amp)"
+fi
 pass "loop:3 in a, loopcap:3 in b, each with its own /dev/shm: b hears silence ($(wc -c <"$W/b/rec.raw") bytes, peak $amp)"
 [ ! -e /dev/shm/alsa-loopback-"$LOOP_CARD".3 ] ||
 	fail "a namespace's segment appeared in the host's /dev/shm"
