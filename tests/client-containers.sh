@@ -99,13 +99,13 @@ trip() {
 	_name=$1 _from=$2 _to=$3 _play=$4 _cap=$5
 	eval "_fu=\$u$_from _tu=\$u$_to"
 	rm -f "$W/$_to/rec.raw"
-	cli_bg sh "$W/as.sh" "$_tu" sh -c "$INNS" sh arecord -q -D "$_cap" -t raw -f S16_LE -r 48000 -c 2 -s $frames \
-		"$W/$_to/rec.raw" 2>"$CLI_TMP/rec.err"
+	cli_bg sh "$W/as.sh" "$_tu" sh -c "$INNS" sh arecord -q -D "$_cap" -t raw -f S16_LE \
+		-r 48000 -c 2 -s $frames "$W/$_to/rec.raw" 2>"$CLI_TMP/rec.err"
 	_rpid=$CLI_BG
 	cli_wait_growth "$W/$_to/rec.raw" $_rpid ||
 		{ cat "$CLI_TMP/rec.err" >&2; fail "$_name: arecord -D $_cap (in $_to) did not start"; }
-	cli_client sh "$W/as.sh" "$_fu" sh -c "$INNS" sh aplay -q -D "$_play" -t raw -f S16_LE -r 48000 -c 2 "$W/noise.raw" \
-		2>"$CLI_TMP/play.err" ||
+	cli_client sh "$W/as.sh" "$_fu" sh -c "$INNS" sh aplay -q -D "$_play" -t raw -f S16_LE \
+		-r 48000 -c 2 "$W/noise.raw" 2>"$CLI_TMP/play.err" ||
 		{ cat "$CLI_TMP/play.err" >&2; fail "$_name: aplay -D $_play (in $_from) failed"; }
 	cli_wait $_rpid
 	[ "$CLI_RC" -eq 0 ] ||
@@ -129,7 +129,8 @@ for n in 1 2; do
 	[ "$st" = "660 $g" ] || fail "$f: mode and group '$st', want '660 $g'"
 done
 pass "segments in the shared directory: mode 0660, group $g"
-if [ -e /dev/shm/alsa-loopback-"$LOOP_CARD".1 ] || [ -e /dev/shm/alsa-loopback-"$LOOP_CARD".2 ]; then
+host=/dev/shm/alsa-loopback-"$LOOP_CARD"
+if [ -e "$host.1" ] || [ -e "$host.2" ]; then
 	fail "a segment of the shared directory's cables appeared in the host's /dev/shm"
 fi
 
@@ -139,7 +140,8 @@ amp=$(cli_max_amplitude "$W/b/rec.raw" -r 48000 -c 2 -e signed -b 16 -L)
 if [ ! -s "$W/b/rec.raw" ] || [ "$amp" != "0.000000" ]; then
 	fail "b heard a through its private /dev/shm (maximum amplitude $amp)"
 fi
-pass "loop:3 in a, loopcap:3 in b, each with its own /dev/shm: b hears silence ($(wc -c <"$W/b/rec.raw") bytes, peak $amp)"
+pass "loop:3 in a, loopcap:3 in b, each with its own /dev/shm: b hears silence" \
+	"($(wc -c <"$W/b/rec.raw") bytes, peak $amp)"
 [ ! -e /dev/shm/alsa-loopback-"$LOOP_CARD".3 ] ||
 	fail "a namespace's segment appeared in the host's /dev/shm"
 echo "PASS"

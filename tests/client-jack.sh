@@ -26,7 +26,8 @@ unset DBUS_SESSION_BUS_ADDRESS
 # shellcheck disable=SC2034	# read by the string srv_at_exit evaluates
 jack_before=$(ls -d /dev/shm/jack* 2>/dev/null || true)
 # shellcheck disable=SC2016	# evaluated at exit
-srv_at_exit 'rm -f /dev/shm/jack_"$JACK_DEFAULT_SERVER"_* /dev/shm/jack_sem.*_"$JACK_DEFAULT_SERVER"_*
+srv_at_exit 'rm -f /dev/shm/jack_"$JACK_DEFAULT_SERVER"_* \
+	/dev/shm/jack_sem.*_"$JACK_DEFAULT_SERVER"_*
 for f in /dev/shm/jack-shm-registry /dev/shm/jack_db-*; do
 	[ -e "$f" ] || continue
 	case " $jack_before " in *" $f "*) ;; *) rm -rf "$f" ;; esac
@@ -40,9 +41,11 @@ srv_wait "jackd did not start on loop:$A and loopcap:$B" 30 $jpid "$CLI_TMP/jack
 	sh -c 'jack_lsp | grep -q system:playback_2'
 for c in 1 2; do
 	cli_client jack_connect system:capture_$c system:playback_$c >"$CLI_TMP/conn.out" 2>&1 ||
-		{ cat "$CLI_TMP/conn.out" >&2; tail -n 20 "$CLI_TMP/jackd.log" >&2; fail "jack_connect system:capture_$c system:playback_$c"; }
+		srv_fail "jack_connect system:capture_$c system:playback_$c" \
+			"$CLI_TMP/conn.out" "$CLI_TMP/jackd.log"
 done
-grep -E "final selected sample format|periods for" "$CLI_TMP/jackd.log" | sed 's/^/jackd: /' | sort -u || true
+grep -E "final selected sample format|periods for" "$CLI_TMP/jackd.log" |
+	sed 's/^/jackd: /' | sort -u || true
 
 tone_wav "$CLI_TMP/tone.wav" 440 1
 xruns() { grep -c "xrun of" "$CLI_TMP/jackd.log" || true; }
@@ -53,8 +56,7 @@ while :; do
 	cli_bg arecord -q -D "$(cli_dev plugloopcap $A)" -t raw -f S16_LE -r 48000 -c 2 \
 		-s $((48000 * 4)) "$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
 	rpid=$CLI_BG
-	cli_wait_growth "$CLI_TMP/rec.raw" $rpid ||
-		{ cat "$CLI_TMP/rec.err" >&2; fail "arecord on plugloopcap:$A did not start"; }
+	rec_wait "$CLI_TMP/rec.raw" $rpid "$CLI_TMP/rec.err" "arecord on plugloopcap:$A"
 	cli_client aplay -q -D "$(cli_dev plugloop $B)" "$CLI_TMP/tone.wav" 2>"$CLI_TMP/play.err" ||
 		{ cat "$CLI_TMP/play.err" >&2; fail "aplay into plugloop:$B failed"; }
 	cli_wait $rpid

@@ -19,11 +19,11 @@ rm -f "$CLI_TMP/rec.raw"
 cli_bg arecord -q -D "$(cli_dev loopcap $N)" -t raw -f S16_LE -r 48000 -c 2 -s $((48000 * 4)) \
 	"$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
 rpid=$CLI_BG
-cli_wait_growth "$CLI_TMP/rec.raw" $rpid || { cat "$CLI_TMP/rec.err" >&2; fail "arecord on loopcap:$N did not start"; }
+rec_wait "$CLI_TMP/rec.raw" $rpid "$CLI_TMP/rec.err" "arecord on loopcap:$N"
 # The positional form: mpv's option value keeps its '=' but a card key
 # reads more simply so.  --no-config: nothing of the user's mpv.conf.
-cli_client mpv --no-config --no-video --no-terminal --msg-level=all=warn --log-file="$CLI_TMP/mpv.log" \
-	--ao=alsa --alsa-buffer-time=500000 \
+cli_client mpv --no-config --no-video --no-terminal --msg-level=all=warn \
+	--log-file="$CLI_TMP/mpv.log" --ao=alsa --alsa-buffer-time=500000 \
 	--audio-device="alsa/plugloop:$N,$LOOP_CARD" "$CLI_TMP/tone.wav" >"$CLI_TMP/mpv.out" 2>&1 || {
 	cat "$CLI_TMP/mpv.out" >&2
 	fail "mpv --audio-device=alsa/plugloop:$N,$LOOP_CARD failed"

@@ -69,7 +69,7 @@ rm -f "$CLI_TMP/rec.raw"
 cli_bg arecord -q -D "$(cli_dev loopcap $A)" -t raw -f S16_LE -r 48000 -c 2 -s $((48000 * 4)) \
 	"$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
 rpid=$CLI_BG
-cli_wait_growth "$CLI_TMP/rec.raw" $rpid || { cat "$CLI_TMP/rec.err" >&2; fail "arecord on loopcap:$A did not start"; }
+rec_wait "$CLI_TMP/rec.raw" $rpid "$CLI_TMP/rec.err" "arecord on loopcap:$A"
 cli_client pw-play --target loopsink "$CLI_TMP/tone.wav" >"$CLI_TMP/pw.out" 2>&1 || {
 	cat "$CLI_TMP/pw.out" >&2
 	tail -n 20 "$CLI_TMP/pipewire.log" "$CLI_TMP/wireplumber.log" >&2
@@ -77,10 +77,9 @@ cli_client pw-play --target loopsink "$CLI_TMP/tone.wav" >"$CLI_TMP/pw.out" 2>&1
 }
 cli_wait $rpid
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "arecord exited with $CLI_RC"; }
-tone_check "pw-play -> api.alsa.pcm.sink (loop:$A) -> arecord loopcap:$A" "$CLI_TMP/rec.raw" 440 1 || {
-	tail -n 20 "$CLI_TMP/pipewire.log" "$CLI_TMP/wireplumber.log" >&2
-	fail "pw-play -> arecord: the tone is not intact"
-}
+tone_check "pw-play -> api.alsa.pcm.sink (loop:$A) -> arecord loopcap:$A" \
+	"$CLI_TMP/rec.raw" 440 1 || srv_fail "pw-play -> arecord: the tone is not intact" \
+	"$CLI_TMP/pipewire.log" "$CLI_TMP/wireplumber.log"
 
 # aplay loop:B -> loopsrc (loopcap:B) -> pw-record
 cli_bg pw-record --target loopsrc --rate 48000 --channels 2 --format s16 "$CLI_TMP/rec.wav" \
@@ -105,8 +104,7 @@ for c in $(cli_children $rpid); do kill -INT "$c" 2>/dev/null || true; done
 cli_wait $rpid
 sox -V1 "$CLI_TMP/rec.wav" -t raw -e signed -b 16 -L "$CLI_TMP/rec.raw" ||
 	fail "pw-record did not write a readable WAV file"
-tone_check "aplay loop:$B -> api.alsa.pcm.source (loopcap:$B) -> pw-record" "$CLI_TMP/rec.raw" 440 1 || {
-	tail -n 20 "$CLI_TMP/pipewire.log" "$CLI_TMP/wireplumber.log" >&2
-	fail "aplay -> pw-record: the tone is not intact"
-}
+tone_check "aplay loop:$B -> api.alsa.pcm.source (loopcap:$B) -> pw-record" \
+	"$CLI_TMP/rec.raw" 440 1 || srv_fail "aplay -> pw-record: the tone is not intact" \
+	"$CLI_TMP/pipewire.log" "$CLI_TMP/wireplumber.log"
 echo "PASS"

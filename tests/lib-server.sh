@@ -85,3 +85,19 @@ tone_check() {
 	fi
 	pass "$1: $(cat "$CLI_TMP/tone.out")"
 }
+
+# srv_fail MESSAGE [LOG...]: fail, showing the end of each LOG first.
+srv_fail() {
+	_msg=$1
+	shift
+	for _l in "$@"; do
+		tail -n 20 "$_l" >&2
+	done
+	fail "$_msg"
+}
+
+# rec_wait FILE PID ERRFILE WHAT: wait until the recorder PID has written
+# its first period to FILE; fail with its ERRFILE if it does not.
+rec_wait() {
+	cli_wait_growth "$1" "$2" || srv_fail "$4 did not start recording" "$3"
+}
