@@ -6,11 +6,13 @@ alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passw
 strace"
 # Programs users run, for tests/client-*.sh and tests/lossless-*.sh (each
 # skips without its program), and the Debian packaging tools for
-# scripts/deb-check.sh.  check.sh and .ci/run install these too; demo.sh
+# scripts/deb-check.sh (not pipewire-alsa or pipewire-pulse: they conflict with
+# pulseaudio).  check.sh and .ci/run install these too; demo.sh
 # does not need them.
 LOOP_CLIENT_DEPS="chromium python3-pyaudio gstreamer1.0-tools gstreamer1.0-alsa \
 gstreamer1.0-plugins-base gstreamer1.0-plugins-good snapserver snapclient ffmpeg \
-debhelper lintian"
+debhelper lintian pulseaudio pulseaudio-utils pipewire pipewire-bin wireplumber dbus-daemon \
+jackd2 mpv"
 # "make bench" peers (not installed by it; pipewire-alsa conflicts with pulseaudio: bench/README)
 LOOP_BENCH_DEPS="linux-perf strace pipewire pipewire-bin wireplumber dbus-daemon pulseaudio libasound2-plugins"
 

@@ -1,15 +1,18 @@
 # Packaging and the programs users run: the snippets' defaults, "make
 # installcheck" against the installed plugins, and real clients (Chromium,
-# PortAudio, GStreamer, Snapcast, an RTP bridge), each skipped where the
+# PortAudio, GStreamer, Snapcast, an RTP bridge, PulseAudio, PipeWire, JACK,
+# mpv, two containers on one directory), each skipped where the
 # program is not installed.
 TESTS += tests/cli-defaults.sh
 EXTRA_DIST += tests/cli-defaults.sh
 
 # Real clients; each test skips (77) where its program is not installed.
 CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaudio.sh \
-	tests/client-rtp.sh tests/client-snapcast.sh
+	tests/client-rtp.sh tests/client-snapcast.sh tests/client-pulse.sh \
+	tests/client-pipewire.sh tests/client-jack.sh tests/client-mpv.sh \
+	tests/client-containers.sh
 TESTS += $(CLIENT_TESTS)
-EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py \
+EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py tests/lib-server.sh \
 	scripts/deb-check.sh docs/clients.md
 
 # make installcheck: the CLI tests and the lossless round trip (the stock

@@ -15,8 +15,10 @@ CLI_CARDS=
 CLI_TMP=$(mktemp -d "${TMPDIR:-/tmp}/alsa-loopback-cli.XXXXXX")
 
 # The children of a background job (its timeout), from /proc: no procps.
+# Through cat: mawk stops at the first file it cannot open, and processes
+# come and go between the glob and the read.
 cli_children() {
-	awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null || true
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$1" '$4 == p { print $1 }' || true
 }
 
 cli_cleanup() {

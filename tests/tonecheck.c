@@ -7,9 +7,10 @@
  *   tonecheck analyze FILE RATE CHANNELS [FREQ SECS]
  *	Find the tone in FILE: its onset and length (where |sample| exceeds
  *	a tenth of the peak), its frequency (rising zero crossings over that
- *	span) and its dropouts (runs of >= 1 ms below that level inside it).
- *	Prints one line "onset_s=... length_s=... freq_hz=... peak=...
- *	gaps=... gap_ms=...".  With FREQ and SECS: exit 1 unless the
+ *	span), its dropouts (runs of >= 1 ms below that level inside it)
+ *	and its clicks (discontinuities: see count_clicks).  Prints one line
+ *	"onset_s=... length_s=... freq_hz=... peak=... gaps=... gap_ms=...
+ *	clicks=...".  With FREQ and SECS: exit 1 unless the
  *	frequency is within 1 % of FREQ and the length within 10 % (and
  *	20 ms) of SECS.
  *
@@ -40,7 +41,38 @@ struct tone {
 	double freq, peak;
 	int gaps;
 	long gap_frames;
+	int clicks;
 };
+
+/*
+ * Clicks: a sine of amplitude A and frequency f at rate R has a second
+ * difference s[n+1] - 2 s[n] + s[n-1] of at most 4 A sin^2(pi f / R); a
+ * discontinuity (a lost, repeated or shifted block) makes one of about the
+ * size of the jump.  Count the places, at least 1 ms apart, where any
+ * channel exceeds 4 times that bound plus 3 % of the peak (rounding,
+ * a resampler's ripple), 5 ms away from the tone's ends (its start and stop
+ * are steps by design).  A dropout inside the tone counts here too.
+ */
+static void count_clicks(const int16_t *s, int ch, unsigned rate, struct tone *t, int peak)
+{
+	long margin = rate / 200, last = -(long)rate;
+	double sn = sin(M_PI * t->freq / rate);
+	double lim = 4.0 * 4.0 * peak * sn * sn + 0.03 * peak;
+
+	t->clicks = 0;
+	if (t->freq <= 0)
+		return;
+	for (long i = t->onset + margin; i < t->end - margin; i++)
+		for (int c = 0; c < ch; c++) {
+			long d = (long)s[(i + 1) * ch + c] - 2L * s[i * ch + c] + s[(i - 1) * ch + c];
+			if (labs(d) > lim) {
+				if (i - last >= (long)rate / 1000)
+					t->clicks++;
+				last = i;
+				break;
+			}
+		}
+}
 
 static void analyze(const int16_t *s, long frames, int ch, unsigned rate, struct tone *t)
 {
@@ -101,6 +133,7 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned rate, struct
 	}
 	if (n > 1 && last > first)
 		t->freq = (double)(n - 1) * rate / (double)(last - first);
+	count_clicks(s, ch, rate, t, peak);
 }
 
 static void print_tone(const struct tone *t, unsigned rate)
@@ -109,9 +142,9 @@ static void print_tone(const struct tone *t, unsigned rate)
 		printf("onset_s=none peak=%.4f\n", t->peak);
 		return;
 	}
-	printf("onset_s=%.4f length_s=%.4f freq_hz=%.2f peak=%.3f gaps=%d gap_ms=%.1f\n",
+	printf("onset_s=%.4f length_s=%.4f freq_hz=%.2f peak=%.3f gaps=%d gap_ms=%.1f clicks=%d\n",
 	       (double)t->onset / rate, (double)(t->end - t->onset) / rate, t->freq, t->peak,
-	       t->gaps, t->gap_frames * 1000.0 / rate);
+	       t->gaps, t->gap_frames * 1000.0 / rate, t->clicks);
 }
 
 static int judge(const struct tone *t, unsigned rate, double freq, double secs)
