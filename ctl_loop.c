@@ -177,11 +177,6 @@ static void elem_fill_id(const struct loopctl *lc, unsigned int idx, snd_ctl_ele
 
 /* ---- segments ------------------------------------------------------------ */
 
-static void sub_path(const struct loopctl *lc, unsigned int si, char *path, size_t len)
-{
-	shm_seg_path(path, len, lc->keys.cfg.dir, lc->keys.card, lc->first + si);
-}
-
 static void sub_close(struct sub *s)
 {
 	if (s->seg.fd >= 0 || s->seg.hdr)
@@ -196,27 +191,21 @@ static void sub_close(struct sub *s)
 static struct shm_seg *sub_seg(struct loopctl *lc, unsigned int si, bool create, int *errp)
 {
 	struct sub *s = &lc->subs[si];
-	char path[512], why[768];
+	struct shm_seg_config cfg = lc->keys.cfg;
+	char why[768];
 	struct stat st;
 	int err;
 
 	if (s->seg.fd >= 0) {
-		/* gc may have removed the file, or a PCM made a new one. */
-		if (stat(s->seg.path, &st) == 0 && st.st_ino == s->ino && st.st_dev == s->dev)
+		/* Its last PCM or gc may have removed it, and a PCM made a new one. */
+		if (shm_seg_linked(&s->seg))
 			return &s->seg;
 		sub_close(s);
 	}
-	sub_path(lc, si, path, sizeof(path));
-	err = shm_seg_attach_path(&s->seg, path, why, sizeof(why));
-	/* Size 0: its creator is initialising it (or died doing so): absent. */
-	if (err < 0 && err != -ENOENT && stat(path, &st) == 0 && st.st_size == 0)
-		err = -ENOENT;
-	if (err == -ENOENT && create) {
-		struct shm_seg_config cfg = lc->keys.cfg;
-
-		cfg.subdevice = lc->first + si;
-		err = shm_seg_open(&s->seg, &cfg, why, sizeof(why));
-	}
+	cfg.subdevice = lc->first + si;
+	why[0] = '\0';
+	err = create ? shm_seg_open(&s->seg, &cfg, why, sizeof(why))
+		     : shm_seg_attach(&s->seg, &cfg, why, sizeof(why));
 	if (err < 0) {
 		s->seg.fd = -1;
 		s->seg.hdr = NULL;
@@ -710,7 +699,7 @@ SND_CTL_PLUGIN_DEFINE_FUNC(loopback)
 		goto fail;
 	}
 	for (unsigned int si = 0; si < lc->count; si++)
-		lc->subs[si].seg.fd = -1;
+		lc->subs[si].seg.fd = lc->subs[si].seg.dir.fd = -1;
 	lc->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (lc->timer_fd < 0) {
 		err = -errno;

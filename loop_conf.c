@@ -120,11 +120,14 @@ int loop_conf_seg_key(snd_config_t *n, const char *who, const char *id,
 		snprintf(keys->dir, sizeof(keys->dir), "%s", str);
 		keys->cfg.dir = keys->dir;
 	} else if (!strcmp(id, "perm")) {
+		struct shm_share sh = { .mode = 0, .gid = -1 };
+		char why[256];
+
 		if (loop_conf_long(n, who, id, 0, 0777, &v) < 0)
 			return -EINVAL;
-		if ((v & 0600) != 0600) {
-			SNDERR("%s: key 'perm': %04lo must give the owner read and write (0600)",
-			       who, v);
+		sh.mode = (unsigned int)v;
+		if (shm_share_check(&sh, why, sizeof(why)) < 0) {
+			SNDERR("%s: key 'perm': %s", who, why);
 			return -EINVAL;
 		}
 		keys->cfg.mode = (unsigned int)v;
@@ -141,14 +144,16 @@ const char *loop_seg_advice(enum shm_fault fault)
 {
 	switch (fault) {
 	case SHM_FAULT_PERM_SEG:
-		return ": set the 'perm' and 'group' keys on every end so the segment is shared, "
-		       "or remove it";
+		return ": its owner must share it: the same 'perm' and 'group' keys on every end";
 	case SHM_FAULT_PERM_DIR:
 		return ": check the directory's permissions or set the 'dir' key";
 	case SHM_FAULT_NO_DIR:
 		return " (key 'dir')";
 	case SHM_FAULT_NOT_OURS:
 		return "; remove it or choose another 'card' key";
+	case SHM_FAULT_FOREIGN:
+		return "; choose another 'card' key or 'dir', or ask its owner to share the cable "
+		       "(keys 'perm' and 'group' on every end, in a 'dir' both can reach)";
 	case SHM_FAULT_NO_SPACE:
 		return "; give the filesystem more room (docker run --shm-size=...) or put the "
 		       "segments elsewhere with the 'dir' key";

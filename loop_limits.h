@@ -24,6 +24,13 @@
 #define LOOP_SHIFT_NOMINAL	100000u
 #define LOOP_SHIFT_MAX		120000u
 
+/*
+ * Rounds of "open, or create and publish" before a segment or doorbell
+ * that keeps being replaced or removed under us is reported: a lost race
+ * costs one round, more is a peer at war with us.
+ */
+#define LOOP_OPEN_TRIES		4u
+
 /* Mode of a new segment: private unless the 'perm' key says otherwise. */
 #define LOOP_PERM_DEFAULT	0600u
 
@@ -54,7 +61,7 @@
 /* Seqlock reads that see a write in progress before giving up. */
 #define LOOP_SEQ_RETRIES	64
 
-/* Reopens of a segment that "alsa-loopback gc" keeps unlinking under us. */
+/* Reopens of a segment that its last opener or gc keeps unlinking under us. */
 #define LOOP_STALE_RETRIES	3
 
 #endif /* LOOP_LIMITS_H */

@@ -494,14 +494,12 @@ static bool flow_wait(struct loop *lp)
 static int flow_open(struct loop *lp, char *why, size_t why_len)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	unsigned int mode = lp->keys.cfg.mode;
 
-	lp->bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role, mode, why,
-				    why_len);
+	lp->bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role, why, why_len);
 	if (lp->bell_fd < 0)
 		return lp->bell_fd;
-	lp->peer_bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role ^ 1u, mode,
-					 why, why_len);
+	lp->peer_bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role ^ 1u, why,
+					 why_len);
 	if (lp->peer_bell_fd < 0)
 		return lp->peer_bell_fd;
 	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -1233,6 +1231,8 @@ static void loop_free(struct loop *lp, bool attached)
 
 	if (attached)
 		shm_end_detach(&lp->seg, &lp->place);
+	if (lp->seg.fd >= 0)
+		shm_seg_remove_idle(&lp->seg);	/* the last one out: the cable costs nothing */
 	shm_seg_close(&lp->seg);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -1523,7 +1523,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 	if (!lp)
 		return -ENOMEM;
 	lp->timer_fd = lp->epoll_fd = lp->bell_fd = lp->peer_bell_fd = -1;
-	lp->seg.fd = -1;
+	lp->seg.fd = lp->seg.dir.fd = -1;
 	err = loop_parse(lp, conf);
 	if (err < 0)
 		goto fail;

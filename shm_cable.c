@@ -309,3 +309,42 @@ int shm_controls_set_shift(struct shm_seg *seg, unsigned int cable, uint32_t shi
 	shm_seg_admin_unlock(seg);
 	return err;
 }
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+int shm_seg_remove(struct shm_seg *seg)
+{
+	int err = shm_file_remove(&seg->dir, seg->name, seg->fd);
+
+	if (!err)
+		shm_flow_remove_bells(seg);
+	return err;
+}
+
+/* Are the controls a user can set as snd-aloop has them at load? */
+static bool controls_default(struct shm_seg *seg)
+{
+	for (unsigned int c = 0; c < SHM_CABLES; c++) {
+		struct shm_cable *cab = shm_seg_cable(seg, c);
+
+		if (atomic_load(&cab->notify) ||
+		    atomic_load(&cab->rate_shift) != LOOP_SHIFT_NOMINAL)
+			return false;
+	}
+	return true;
+}
+
+bool shm_seg_remove_idle(struct shm_seg *seg)
+{
+	bool removed = false, held = false;
+
+	if (shm_seg_admin_lock(seg) < 0)
+		return false;	/* a stuck peer holds it: leave the segment to gc */
+	for (unsigned int c = 0; c < SHM_CABLES; c++)
+		for (unsigned int r = 0; r < SHM_ROLES; r++)
+			held |= shm_seg_end_held(seg, c, r);
+	if (!held && controls_default(seg))
+		removed = shm_seg_remove(seg) == 0;
+	shm_seg_admin_unlock(seg);
+	return removed;
+}

@@ -51,6 +51,20 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 		   struct shm_attach *at);
 /* Admin (best effort).  Leave; free the cable's lock if we were its last opener. */
 void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl);
+/*
+ * Admin.  After our last detach: if no end is held (by anyone: call it
+ * with none of ours) and every control is at its default, remove the
+ * segment and its doorbells, as snd-aloop frees a stream's buffer at
+ * close.  An opener that raced with the removal finds its file unlinked
+ * after taking the admin lock and opens a new one.  Whether it was removed.
+ */
+bool shm_seg_remove_idle(struct shm_seg *seg);
+/*
+ * Under the admin lock: remove the segment and its doorbells if its name
+ * still is our file (gc).  0, -ESTALE (the name is another file or gone)
+ * or a negative errno.
+ */
+int shm_seg_remove(struct shm_seg *seg);
 /* Is the cable's playback end shared (its ring split among the slots)? */
 bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable);
 

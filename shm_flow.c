@@ -45,43 +45,64 @@ void shm_flow_restart(struct shm_cable *c)
 	atomic_store(&c->write_done, 0);
 }
 
-void shm_bell_path(char *buf, size_t len, const char *seg_path, unsigned int cable,
+void shm_bell_name(char *buf, size_t len, const char *seg_name, unsigned int cable,
 		   unsigned int role)
 {
-	snprintf(buf, len, "%s.c%u.%s", seg_path, cable % SHM_CABLES,
+	snprintf(buf, len, "%s.c%u.%s", seg_name, cable % SHM_CABLES,
 		 role % SHM_ROLES == SHM_ROLE_PLAY ? "play" : "cap");
 }
 
-int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		  unsigned int mode, char *why, size_t why_len)
+int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role, char *why,
+		  size_t why_len)
 {
-	char path[sizeof(seg->path) + 16];
-	struct stat st;
-	int fd;
+	char name[sizeof(seg->name) + 16], tmp[sizeof(name) + 32];
+	enum shm_fault fault;
+	int fd = -EEXIST, err;
 
-	shm_bell_path(path, sizeof(path), seg->path, cable, role);
-	if (mkfifo(path, mode & 07777) < 0 && errno != EEXIST) {
-		int err = errno;
-
-		snprintf(why, why_len, "cannot create the doorbell %s: %s", path, strerror(err));
-		return -err;
+	shm_bell_name(name, sizeof(name), seg->name, cable, role);
+	/* As the segment: open it, or make it and publish it (LOOP_OPEN_TRIES races). */
+	for (unsigned int tries = 0; fd == -EEXIST && tries < LOOP_OPEN_TRIES; tries++) {
+		fd = shm_file_open(&seg->dir, name, S_IFIFO, &seg->share, &fault, why, why_len);
+		if (fd != -ENOENT)
+			break;
+		/* Opened read-write: never ENXIO for want of a reader, nor EOF. */
+		fd = shm_file_create(&seg->dir, name, S_IFIFO, &seg->share, tmp, sizeof(tmp),
+				     &fault, why, why_len);
+		if (fd < 0)
+			break;
+		err = shm_file_publish(&seg->dir, tmp, fd, name, why, why_len);
+		if (err < 0) {
+			close(fd);
+			fd = err;
+		}
 	}
-	/* Read-write: never ENXIO for want of a reader, never EOF for want of a writer. */
-	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		int err = errno;
-
-		snprintf(why, why_len, "cannot open the doorbell %s: %s", path, strerror(err));
-		return -err;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-		close(fd);
-		snprintf(why, why_len, "%s is not a FIFO; remove it", path);
-		return -EPROTO;
-	}
-	/* Created under the umask: make it as shareable as the segment. */
-	(void)fchmod(fd, mode & 07777);
+	if (fd == -EEXIST)
+		snprintf(why, why_len, "the doorbell %s/%s keeps being replaced", seg->dir.path,
+			 name);
 	return fd;
+}
+
+/*
+ * Under the admin lock: the doorbells beside the segment, if they are the
+ * kind of file we make and trusted (none is fine).
+ */
+void shm_flow_remove_bells(struct shm_seg *seg)
+{
+	char name[sizeof(seg->name) + 16], why[256];
+	enum shm_fault fault;
+
+	for (unsigned int c = 0; c < SHM_CABLES; c++)
+		for (unsigned int r = 0; r < SHM_ROLES; r++) {
+			int fd;
+
+			shm_bell_name(name, sizeof(name), seg->name, c, r);
+			fd = shm_file_open(&seg->dir, name, S_IFIFO, &seg->share, &fault, why,
+					   sizeof(why));
+			if (fd < 0)
+				continue;
+			(void)shm_file_remove(&seg->dir, name, fd);
+			close(fd);
+		}
 }
 
 void shm_bell_drain(int bell_fd)

@@ -25,15 +25,16 @@ void shm_flow_set_read_pos(struct shm_seg *seg, unsigned int cable, uint64_t pos
 /* The playback drained and closed (done) or starts a stream (!done). */
 void shm_flow_set_done(struct shm_seg *seg, unsigned int cable, bool done);
 bool shm_flow_done(struct shm_seg *seg, unsigned int cable);
-/* The doorbell of (cable, role) of the segment at seg_path: "<seg_path>.c<cable>.play|cap". */
-void shm_bell_path(char *buf, size_t len, const char *seg_path, unsigned int cable,
+/* The doorbell of (cable, role) of segment seg_name: "<seg_name>.c<cable>.play|cap". */
+void shm_bell_name(char *buf, size_t len, const char *seg_name, unsigned int cable,
 		   unsigned int role);
 /*
- * Open the doorbell of (cable, role), creating it (mode) if needed; a
- * non-blocking, close-on-exec descriptor, or a negative errno with why[].
+ * Open the doorbell of (cable, role) beside the segment, creating it (as
+ * the segment: its perm and group) if needed; a non-blocking, close-on-
+ * exec descriptor, or a negative errno with why[].
  */
-int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role,
-		  unsigned int mode, char *why, size_t why_len);
+int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role, char *why,
+		  size_t why_len);
 /* Empty our own doorbell. */
 void shm_bell_drain(int bell_fd);
 /* Before sleeping: say so.  Then check again; cancel if no longer needed. */

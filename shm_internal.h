@@ -44,5 +44,7 @@ bool shm_place_alone(struct shm_seg *seg, const struct shm_place *pl);
 
 /* Under the admin lock, as the grid restarts: read from what comes next, no end of stream. */
 void shm_flow_restart(struct shm_cable *c);
+/* Under the admin lock, with the segment: remove its doorbells (none is fine). */
+void shm_flow_remove_bells(struct shm_seg *seg);
 
 #endif /* SHM_INTERNAL_H */

@@ -52,7 +52,6 @@
 
 /* Where the segment lives: every version must find the others' files. */
 #define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
-#define SHM_DEFAULT_DIR		"/dev/shm"		/* where shm_open() puts it */
 
 /* Values of struct shm_cable's clock (part of the parameter lock). */
 #define SHM_CLOCK_REALTIME	0u	/* both ends run on the tick grid */

@@ -3,11 +3,16 @@
  * shm_seg.c - the segment file: its name, creation, validation, page
  * reservation and mapping.
  *
- * Creation.  open(O_CREAT) then take the admin lock, then look at the size:
- * 0 means "new or its creator died before initialising it", so we size and
- * initialise it and store the magic last; anything else must be exactly one
- * of our segments.  A segment we do not recognise is never overwritten:
- * "loses nothing".
+ * Creation.  Open what is at the name (never O_CREAT: shm_file.h says
+ * why); where there is nothing, make the segment whole under a temporary
+ * name (size, pages, header, magic last) and rename it into place without
+ * replacing anything.  So a segment at its name is always initialised, and
+ * anything else there (another user's file, an empty file, another
+ * version) is refused and never overwritten: "loses nothing".
+ *
+ * Lifetime.  The last opener to leave removes an idle segment
+ * (shm_cable.c); an opener that took its file just before checks, under
+ * the admin lock, that the name still is that file, and opens again.
  *
  * Pages.  Every page of the segment is reserved (fallocate) before it is
  * mapped, by its creator and again by every later opener: a tmpfs that
@@ -44,12 +49,25 @@ bool shm_card_valid(const char *card)
 	return true;
 }
 
+int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice)
+{
+	int n = snprintf(buf, len, SHM_SEG_PREFIX "%s.%u", card, subdevice);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
 		 unsigned int subdevice)
 {
-	int n = snprintf(buf, len, "%s/" SHM_SEG_PREFIX "%s.%u", dir ? dir : SHM_DEFAULT_DIR,
-			 card, subdevice);
+	char own[256];
+	int n;
 
+	if (!dir) {
+		if (shm_dir_default_path(own, sizeof(own)) < 0)
+			return -ENAMETOOLONG;
+		dir = own;
+	}
+	n = snprintf(buf, len, "%s/" SHM_SEG_PREFIX "%s.%u", dir, card, subdevice);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -88,10 +106,7 @@ int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_le
 
 bool shm_seg_linked(struct shm_seg *seg)
 {
-	struct stat ours, named;
-
-	return fstat(seg->fd, &ours) == 0 && lstat(seg->path, &named) == 0 &&
-	       ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
+	return shm_file_linked(&seg->dir, seg->name, seg->fd);
 }
 
 static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
@@ -110,54 +125,11 @@ static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 	atomic_store_explicit(&h->magic, SHM_RING_MAGIC, memory_order_release);
 }
 
-static int open_file(const struct shm_seg_config *cfg, const char *path, bool create)
+static void seg_unmap(struct shm_seg *seg)
 {
-	/* O_NONBLOCK: a FIFO planted at the name must not block the open. */
-	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0);
-
-	if (!cfg->dir)
-		return shm_open(path + strlen(SHM_DEFAULT_DIR), flags, cfg->mode);
-	/* O_NOFOLLOW: a symlink planted in a shared directory is refused. */
-	return open(path, flags, cfg->mode);
-}
-
-static int explain_open_error(struct shm_seg *seg, int err, const struct shm_seg_config *cfg,
-			      char *why, size_t why_len)
-{
-	const char *path = seg->path;
-	struct stat st;
-
-	seg->fault = SHM_FAULT_OTHER;
-	if (err == EACCES || err == EPERM) {
-		if (stat(path, &st) == 0) {
-			seg->fault = SHM_FAULT_PERM_SEG;
-			snprintf(why, why_len, "permission denied on %s (owner uid %u, group %u, "
-				 "mode %04o)", path, (unsigned)st.st_uid, (unsigned)st.st_gid,
-				 (unsigned)(st.st_mode & 07777));
-		} else {
-			seg->fault = SHM_FAULT_PERM_DIR;
-			snprintf(why, why_len, "permission denied creating %s", path);
-		}
-		return -EACCES;
-	}
-	if (err == ELOOP) {
-		seg->fault = SHM_FAULT_NOT_OURS;
-		snprintf(why, why_len, "%s is a symbolic link; refused", path);
-		return -ELOOP;
-	}
-	if (err == EISDIR || (err == EINVAL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
-		/* glibc's shm_open() reports EISDIR as EINVAL. */
-		seg->fault = SHM_FAULT_NOT_OURS;
-		snprintf(why, why_len, "%s is a directory, not a segment", path);
-		return -EISDIR;
-	}
-	if (err == ENOENT && cfg->dir) {
-		seg->fault = SHM_FAULT_NO_DIR;
-		snprintf(why, why_len, "directory %s does not exist", cfg->dir);
-		return -ENOENT;
-	}
-	snprintf(why, why_len, "cannot open %s: %s", path, strerror(err));
-	return -err;
+	if (seg->hdr)
+		munmap(seg->hdr, seg->map_bytes);
+	seg->hdr = NULL;
 }
 
 static int map_seg(struct shm_seg *seg, char *why, size_t why_len)
@@ -260,15 +232,15 @@ fail:
 	return -err;
 }
 
-int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
-		 size_t why_len)
+/* Name, directory and path of the segment cfg names; nothing opened yet but dir. */
+static int seg_place(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		     size_t why_len)
 {
-	struct stat st;
-	int err;
-
 	memset(seg, 0, sizeof(*seg));
 	seg->fd = -1;
+	seg->dir.fd = -1;
 	seg->fault = SHM_FAULT_NAME;
+	seg->share = (struct shm_share){ .mode = cfg->mode, .gid = cfg->gid };
 	if (!shm_card_valid(cfg->card)) {
 		snprintf(why, why_len, "card key '%s' must be 1-%u characters of "
 			 "A-Z a-z 0-9 _ -", cfg->card ? cfg->card : "", LOOP_CARD_MAX - 1);
@@ -279,63 +251,75 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 			 cfg->subdevice, LOOP_SUBDEVICE_MAX);
 		return -EINVAL;
 	}
-	err = shm_seg_path(seg->path, sizeof(seg->path), cfg->dir, cfg->card, cfg->subdevice);
-	if (err < 0) {
-		snprintf(why, why_len, "segment path too long");
-		return err;
+	if (shm_seg_name(seg->name, sizeof(seg->name), cfg->card, cfg->subdevice) < 0) {
+		snprintf(why, why_len, "segment name too long");
+		return -ENAMETOOLONG;
 	}
+	if (shm_share_check(&seg->share, why, why_len) < 0)
+		return -EINVAL;
 	seg->fault = SHM_FAULT_OTHER;
-	seg->fd = open_file(cfg, seg->path, true);
+	return shm_dir_open(&seg->dir, cfg->dir, &seg->fault, why, why_len);
+}
+
+/*
+ * A new segment, made whole under a temporary name and then published:
+ * nobody ever maps a segment that is not initialised.  -EEXIST: somebody
+ * else published one first; open theirs.
+ */
+static int seg_create(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		      size_t why_len)
+{
+	char tmp[sizeof(seg->name) + 32];
+	int err;
+
+	seg->fd = shm_file_create(&seg->dir, seg->name, S_IFREG, &seg->share, tmp,
+				  sizeof(tmp), &seg->fault, why, why_len);
 	if (seg->fd < 0)
-		return explain_open_error(seg, errno, cfg, why, why_len);
+		return seg->fd;
+	if (ftruncate(seg->fd, SHM_SEGMENT_BYTES) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "%s: cannot size segment: %s", seg->path, strerror(-err));
+		goto fail;
+	}
+	err = reserve_pages(seg, true, why, why_len);
+	if (!err)
+		err = map_seg(seg, why, why_len);
+	if (err < 0)
+		goto fail;
+	header_init(seg->hdr, cfg);
+	err = shm_file_publish(&seg->dir, tmp, seg->fd, seg->name, why, why_len);
+	if (err < 0) {
+		seg_unmap(seg);
+		close(seg->fd);
+		seg->fd = -1;
+	}
+	return err;
+
+fail:
+	shm_file_discard(&seg->dir, tmp, seg->fd);
+	seg->fd = -1;
+	return err;
+}
+
+/* An existing segment: exactly one of ours, under the admin lock. */
+static int seg_use(struct shm_seg *seg, char *why, size_t why_len)
+{
+	struct stat st;
+	int err;
 
 	err = shm_seg_admin_lock(seg);
 	if (err < 0) {
 		snprintf(why, why_len, "%s: cannot take the admin lock: %s", seg->path,
 			 strerror(-err));
-		goto fail;
+		return err;
 	}
-	if (fstat(seg->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		/* Checked before anything touches it: a FIFO or device stays as it is. */
-		err = -EPROTO;
-		seg->fault = SHM_FAULT_NOT_OURS;
-		snprintf(why, why_len, "%s is not a regular file", seg->path);
-		goto fail_locked;
-	}
-	if (st.st_size == 0) {
-		/*
-		 * New (or its creator died before sizing it): we hold the admin
-		 * lock, so nobody else is initialising it.  Apply the sharing
-		 * keys explicitly: the umask has filtered open()'s mode.
-		 */
-		if (fchmod(seg->fd, cfg->mode & 07777) < 0 ||
-		    (cfg->gid >= 0 && fchown(seg->fd, (uid_t)-1, (gid_t)cfg->gid) < 0)) {
-			err = -errno;
-			snprintf(why, why_len, "%s: cannot set mode %04o / group %ld: %s",
-				 seg->path, cfg->mode, cfg->gid, strerror(errno));
-			goto fail_locked;
-		}
-		if (ftruncate(seg->fd, SHM_SEGMENT_BYTES) < 0) {
-			err = -errno;
-			snprintf(why, why_len, "%s: cannot size segment: %s", seg->path,
-				 strerror(errno));
-			goto fail_locked;
-		}
-		err = reserve_pages(seg, true, why, why_len);
-		if (err < 0) {
-			/* Give the room back; size 0 reads as "new" to the next opener. */
-			if (ftruncate(seg->fd, 0) == 0 && shm_seg_linked(seg))
-				unlink(seg->path);
-			goto fail_locked;
-		}
-		err = map_seg(seg, why, why_len);
-		if (!err)
-			header_init(seg->hdr, cfg);
+	if (!shm_seg_linked(seg)) {
+		err = -ESTALE;	/* its last opener removed it: open again */
+	} else if (fstat(seg->fd, &st) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "cannot stat %s: %s", seg->path, strerror(-err));
 	} else {
-		/*
-		 * Created by an older build, or its creator died mid-way: its
-		 * pages may be holes.  Only a file of our size is touched.
-		 */
+		/* Its pages may be holes (a crashed creator): reserve ours. */
 		err = (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
 		      reserve_pages(seg, false, why, why_len) : 0;
 		if (!err)
@@ -343,49 +327,81 @@ int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *wh
 		if (!err)
 			err = check_seg(seg, why, why_len);
 	}
-	if (err < 0)
-		goto fail_locked;
 	shm_seg_admin_unlock(seg);
-	seg->fault = SHM_FAULT_NONE;
-	return 0;
-
-fail_locked:
-	shm_seg_admin_unlock(seg);
-fail:
-	shm_seg_close(seg);
 	return err;
 }
 
-int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len)
+static int seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, bool create,
+		    char *why, size_t why_len)
 {
-	memset(seg, 0, sizeof(*seg));
-	snprintf(seg->path, sizeof(seg->path), "%s", path);
-	seg->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (seg->fd < 0) {
-		int err = errno;
+	int err;
 
-		snprintf(why, why_len, "cannot open %s: %s", path, strerror(err));
-		return -err;
+	why[0] = '\0';
+	err = seg_place(seg, cfg, why, why_len);
+	if (!err && (size_t)snprintf(seg->path, sizeof(seg->path), "%s/%s", seg->dir.path,
+				     seg->name) >= sizeof(seg->path))
+		err = -ENAMETOOLONG;
+	/*
+	 * Open what is there, or make it.  A lost creation race (-EEXIST) or
+	 * a segment its last opener removed under us (-ESTALE) sends us round
+	 * again; more than LOOP_OPEN_TRIES of those is a peer at war with us.
+	 */
+	for (unsigned int tries = 0; !err; tries++) {
+		if (tries == LOOP_OPEN_TRIES) {
+			err = -EAGAIN;
+			snprintf(why, why_len, "%s keeps being replaced or removed under us",
+				 seg->path);
+			break;
+		}
+		seg->fd = shm_file_open(&seg->dir, seg->name, S_IFREG, &seg->share,
+					&seg->fault, why, why_len);
+		if (seg->fd == -ENOENT && create) {
+			seg->fd = -1;
+			err = seg_create(seg, cfg, why, why_len);
+			if (err == -EEXIST)
+				err = 0;
+			else if (!err)
+				break;
+			continue;
+		}
+		if (seg->fd < 0) {
+			err = seg->fd;
+			seg->fd = -1;
+			break;
+		}
+		err = seg_use(seg, why, why_len);
+		if (err != -ESTALE)
+			break;
+		seg_unmap(seg);
+		close(seg->fd);
+		seg->fd = -1;
+		err = 0;
 	}
-	struct stat st;
-	int err = fstat(seg->fd, &st) == 0 && (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
-		  reserve_pages(seg, false, why, why_len) : 0;
-
-	if (!err)
-		err = map_seg(seg, why, why_len);
-	if (!err)
-		err = check_seg(seg, why, why_len);
-	if (err < 0)
+	if (err < 0) {
 		shm_seg_close(seg);
-	return err;
+		return err;
+	}
+	seg->fault = SHM_FAULT_NONE;
+	return 0;
+}
+
+int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		 size_t why_len)
+{
+	return seg_open(seg, cfg, true, why, why_len);
+}
+
+int shm_seg_attach(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		   size_t why_len)
+{
+	return seg_open(seg, cfg, false, why, why_len);
 }
 
 void shm_seg_close(struct shm_seg *seg)
 {
-	if (seg->hdr)
-		munmap(seg->hdr, seg->map_bytes);
+	seg_unmap(seg);
 	if (seg->fd >= 0)
 		close(seg->fd);	/* drops every OFD lock we held */
-	seg->hdr = NULL;
 	seg->fd = -1;
+	shm_dir_close(&seg->dir);
 }

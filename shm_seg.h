@@ -3,8 +3,9 @@
  * shm_seg.h - the segment file: its name, opening (creating, validating,
  * reserving its pages, mapping) and closing, and the mapped parts.
  *
- * One file per (card key, subdevice): dir (NULL: SHM_DEFAULT_DIR)
- * "/alsa-loopback-<card>.<N>"; its bytes are shm_layout.h.
+ * One file per (card key, subdevice): dir (NULL: the user's private
+ * directory, shm_file.h) "/alsa-loopback-<card>.<N>"; its bytes are
+ * shm_layout.h.
  */
 #ifndef SHM_SEG_H
 #define SHM_SEG_H
@@ -13,31 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm_file.h"
 #include "shm_layout.h"
 #include "shm_ring.h"
 
 /* How to find and create a segment. */
 struct shm_seg_config {
-	const char *dir;	/* NULL: POSIX shm_open() (/dev/shm) */
+	const char *dir;	/* NULL: the user's private directory (shm_file.h) */
 	const char *card;	/* [A-Za-z0-9_-]{1,31} */
 	unsigned int subdevice;	/* 0..LOOP_SUBDEVICE_MAX */
 	unsigned int mode;	/* permissions of a new segment, e.g. 0600 */
 	long gid;		/* group of a new segment, -1 to leave it */
-};
-
-/*
- * What kind of trouble an open met, so that each program can say what to
- * do about it in its own terms (the plugins name their config keys).
- */
-enum shm_fault {
-	SHM_FAULT_NONE,
-	SHM_FAULT_OTHER,
-	SHM_FAULT_NAME,		/* card key or subdevice out of range */
-	SHM_FAULT_PERM_SEG,	/* the segment exists and is not ours to open */
-	SHM_FAULT_PERM_DIR,	/* we may not create it in the directory */
-	SHM_FAULT_NO_DIR,	/* the configured directory does not exist */
-	SHM_FAULT_NOT_OURS,	/* something else sits at the name: kept as is */
-	SHM_FAULT_NO_SPACE,	/* the filesystem cannot hold the segment */
 };
 
 /* An open, validated, mapped segment. */
@@ -46,10 +33,15 @@ struct shm_seg {
 	struct shm_header *hdr;
 	size_t map_bytes;
 	enum shm_fault fault;	/* why the last open failed */
-	char path[512];		/* for messages */
+	struct shm_dir dir;	/* where it lives; every name is looked up there */
+	struct shm_share share;	/* who else may have made its files ('perm', 'group') */
+	char name[64];		/* SHM_SEG_PREFIX "<card>.<N>" in dir */
+	char path[512];		/* dir/name, for messages */
 };
 
-/* The segment's file: dir (NULL: SHM_DEFAULT_DIR) "/alsa-loopback-<card>.<N>". */
+/* The segment's file name in its directory: "alsa-loopback-<card>.<N>". */
+int shm_seg_name(char *buf, size_t len, const char *card, unsigned int subdevice);
+/* Its path: dir (NULL: the user's private directory) "/" name. */
 int shm_seg_path(char *buf, size_t len, const char *dir, const char *card,
 		 unsigned int subdevice);
 bool shm_card_valid(const char *card);
@@ -61,15 +53,20 @@ bool shm_card_valid(const char *card);
  */
 int shm_seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg,
 		 char *why, size_t why_len);
-/* Open an existing segment read-write without creating it (tools). */
-int shm_seg_attach_path(struct shm_seg *seg, const char *path, char *why, size_t why_len);
+/*
+ * Open an existing segment without creating it (the ctl plugin, tools):
+ * -ENOENT, with nothing in why[], when there is none.
+ */
+int shm_seg_attach(struct shm_seg *seg, const struct shm_seg_config *cfg, char *why,
+		   size_t why_len);
 /* Validate a header image of map_bytes; 0 or -EPROTO with why[]. */
 int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_len);
 void shm_seg_close(struct shm_seg *seg);
 
 /*
- * Is our open still the file at the segment's name?  "alsa-loopback gc"
- * unlinks segments with no end held; check after claiming an end.
+ * Is our open still the file at the segment's name?  The last opener to
+ * leave and "alsa-loopback gc" unlink segments with no end held; check
+ * after claiming an end.
  */
 bool shm_seg_linked(struct shm_seg *seg);
 

@@ -95,6 +95,12 @@ static void setup(void)
 	peer.fd = open(me.path, O_RDWR | O_CLOEXEC);
 	ASSERT(peer.fd >= 0);
 	snprintf(peer.path, sizeof(peer.path), "%s", me.path);
+	/* Both opens name the file by its directory, as shm_seg_open leaves them. */
+	me.dir.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	peer.dir.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT(me.dir.fd >= 0 && peer.dir.fd >= 0);
+	snprintf(me.name, sizeof(me.name), SHM_SEG_PREFIX "fuzz.0");
+	snprintf(peer.name, sizeof(peer.name), "%s", me.name);
 	me.hdr = peer.hdr = (struct shm_header *)seg;
 	me.map_bytes = peer.map_bytes = SHM_SEGMENT_BYTES;
 	atexit(cleanup);

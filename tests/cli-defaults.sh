@@ -18,7 +18,7 @@ defaults.loopback.subdevice 7
 EOF2
 sys=/usr/share/alsa/alsa.conf
 # A card-0 segment this test would create by mistake is removed at exit.
-[ -e /dev/shm/alsa-loopback-0.0 ] || CLI_STRAY=/dev/shm/alsa-loopback-0.0
+[ -e $LOOP_SHM/alsa-loopback-0.0 ] || CLI_STRAY=$LOOP_SHM/alsa-loopback-0.0
 trap 'rm -f ${CLI_STRAY:-}; cli_cleanup' EXIT
 
 for order in "user file first" "user file last"; do
@@ -27,10 +27,10 @@ for order in "user file first" "user file last"; do
 	*) ALSA_CONFIG_PATH="$sys:$top_builddir/asoundrc:$CLI_TMP/user.conf" ;;
 	esac
 	export ALSA_CONFIG_PATH
-	rm -f /dev/shm/alsa-loopback-"$LOOP_CARD".7
-	cli_roundtrip "$order: 'loop' -> 'loopcap'" loopcap loop $F $R $C 0.2
-	[ -f /dev/shm/alsa-loopback-"$LOOP_CARD".7 ] ||
-		fail "$order: 'loop' did not use card $LOOP_CARD subdevice 7 (segments: $(ls /dev/shm | grep alsa-loopback || true))"
+	# Each default name against the end named in full: bit-exact only if
+	# it is card $LOOP_CARD subdevice 7.
+	cli_roundtrip "$order: 'loop' -> loopcap:7" "$(cli_dev loopcap 7)" loop $F $R $C 0.2
+	cli_roundtrip "$order: loop:7 -> 'loopcap'" loopcap "$(cli_dev loop 7)" $F $R $C 0.2
 	pass "$order: 'loop' and 'loopcap' use the user's card and subdevice"
 done
 
@@ -42,13 +42,13 @@ ctl_type.loopback {
 }
 <$top_srcdir/51-loopback-ctl.conf>
 EOF2
-rm -f /dev/shm/alsa-loopback-"$LOOP_CARD".7
+rm -f $LOOP_SHM/alsa-loopback-"$LOOP_CARD".7
 ALSA_CONFIG_PATH="$sys:$CLI_TMP/user.conf:$CLI_TMP/ctl-only.conf" cli_client \
 	amixer -q -D loop cset iface=PCM,name='PCM Notify' on >"$CLI_TMP/amixer.out" 2>&1 || {
 	cat "$CLI_TMP/amixer.out" >&2
 	fail "amixer -D loop cset 'PCM Notify' failed with only 51-loopback-ctl.conf"
 }
-[ -f /dev/shm/alsa-loopback-"$LOOP_CARD".7 ] ||
+[ -f $LOOP_SHM/alsa-loopback-"$LOOP_CARD".7 ] ||
 	fail "ctl 'loop' did not use card $LOOP_CARD subdevice 7"
 pass "51-loopback-ctl.conf alone: ctl 'loop' uses the user's card and subdevice"
 # And alone with nobody's defaults it still has its own.

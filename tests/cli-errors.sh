@@ -48,7 +48,8 @@ pcm.e_perm_hi { type loopback card "$C" subdevice 1 perm 01777 }
 pcm.e_dir { type loopback card "$C" subdevice 1 dir "relative/dir" }
 pcm.e_nodir { type loopback card "$C" subdevice 1 dir "$CLI_TMP/no-such-dir" }
 pcm.e_group { type loopback card "$C" subdevice 1 group "no-such-group-xyz" }
-pcm.ok_perm { type loopback card "$C" subdevice 6 perm 0644 }
+pcm.e_perm_ro { type loopback card "$C" subdevice 1 perm 0644 }
+pcm.ok_perm { type loopback card "$C" subdevice 6 perm 0660 }
 pcm.ok_default { type loopback card "$C" subdevice 7 }
 pcm.fixed { type loopback card "$C" subdevice 8 format "S16_LE" rate 8000 channels 1 }
 EOF
@@ -64,23 +65,34 @@ expect_fail e_device "'device'" "7"
 expect_fail e_subdev "'subdevice'" "x1"
 expect_fail e_perm "'perm'" "0400"
 expect_fail e_perm_hi "'perm'"
+expect_fail e_perm_ro "'perm'" "0644" "read without write"
 expect_fail e_dir "'dir'" "relative/dir"
 expect_fail e_nodir "$CLI_TMP/no-such-dir"
 expect_fail e_group "'group'" "no-such-group-xyz"
 # Nothing above created a segment.
-[ ! -e /dev/shm/alsa-loopback-"$C".1 ] || fail "a refused configuration created a segment"
+[ ! -e $LOOP_SHM/alsa-loopback-"$C".1 ] || fail "a refused configuration created a segment"
 
-# perm: 0644 includes the owner's 0600, so it is valid and used as given
+# mode_while_playing PCM SUB UMASK: the mode of the segment while aplay holds
+# it (the last one out removes an idle segment); a copy of it in $CLI_TMP/good.
+mode_while_playing() {
+	(umask "$3" && exec aplay -q -D "$1" -t raw -f S16_LE -r 8000 -c 1 -d 3 /dev/zero) \
+		2>"$CLI_TMP/mode.err" &
+	_p=$!
+	_seg=$LOOP_SHM/alsa-loopback-"$C".$2 _i=0
+	while [ ! -s "$_seg" ] && [ $_i -lt 500 ]; do _i=$((_i + 1)); sleep 0.01; done
+	mode=$(stat -c %a "$_seg" 2>/dev/null || echo none)
+	cp "$_seg" "$CLI_TMP/good" 2>/dev/null || true
+	kill "$_p" 2>/dev/null || true
+	wait "$_p" 2>/dev/null || true
+}
+# perm: 0660 includes the owner's 0600, so it is valid and used as given
 # (umask or not); the default is 0600.
-(umask 077 && cli_client aplay -q -D ok_perm -t raw -f S16_LE -r 8000 -c 1 "$CLI_TMP/zero.raw") ||
-	fail "perm 0644 was refused"
-mode=$(stat -c %a /dev/shm/alsa-loopback-"$C".6)
-[ "$mode" = 644 ] || fail "perm 0644 made a segment of mode $mode"
-(umask 0 && cli_client aplay -q -D ok_default -t raw -f S16_LE -r 8000 -c 1 "$CLI_TMP/zero.raw") ||
-	fail "aplay on a default segment failed"
-mode=$(stat -c %a /dev/shm/alsa-loopback-"$C".7)
+mode_while_playing ok_perm 6 077
+[ "$mode" = 660 ] || fail "perm 0660 made a segment of mode $mode: $(cat "$CLI_TMP/mode.err")"
+mode_while_playing ok_default 7 0
 [ "$mode" = 600 ] || fail "the default segment mode is $mode, not 600 (umask 0)"
-pass "perm 0644 -> mode 644 under umask 077; default -> 600 under umask 0"
+[ ! -e $LOOP_SHM/alsa-loopback-"$C".7 ] || fail "an idle segment outlived its last opener"
+pass "perm 0660 -> mode 660 under umask 077; default -> 600 under umask 0"
 
 # A cable fixed in the config refuses other client parameters.
 AFMT=U8
@@ -90,15 +102,15 @@ cli_client aplay -q -D fixed -t raw -f S16_LE -r 8000 -c 1 "$CLI_TMP/zero.raw" |
 	fail "the fixed cable refused its own parameters"
 pass "format/rate/channels fixed in the config are enforced"
 
-# Damaged segments: a valid one to measure and to copy from.
-good=/dev/shm/alsa-loopback-"$C".7
+# Damaged segments: a valid one (copied while in use) to measure and to copy from.
+good=$CLI_TMP/good
 size=$(wc -c <"$good")
 [ "$size" -gt 4096 ] || fail "implausible segment size $size"
 
 check_damaged() {	# NAME SUBDEV TEXT...: aplay on the damaged segment N
 	name=$1 sub=$2
 	shift 2
-	seg=/dev/shm/alsa-loopback-"$C".$sub
+	seg=$LOOP_SHM/alsa-loopback-"$C".$sub
 	cp "$seg" "$CLI_TMP/before"
 	mode_before=$(stat -c %a "$seg")
 	expect_fail "loop:$sub,$C" "$seg" "$@"
@@ -115,7 +127,7 @@ check_damaged() {	# NAME SUBDEV TEXT...: aplay on the damaged segment N
 }
 
 # Right size, zeros and garbage: wrong magic.
-seg=/dev/shm/alsa-loopback-"$C".20
+seg=$LOOP_SHM/alsa-loopback-"$C".20
 head -c "$size" /dev/zero >"$seg"
 printf 'not a loopback segment, just garbage' | dd of="$seg" conv=notrunc 2>/dev/null
 printf 'more garbage' | dd of="$seg" bs=1 seek=5000 conv=notrunc 2>/dev/null
@@ -123,15 +135,15 @@ chmod 600 "$seg"
 check_damaged "wrong magic" 20 "not an alsa-loopback segment"
 
 # Wrong size: half a segment, and one byte too many.
-seg=/dev/shm/alsa-loopback-"$C".21
+seg=$LOOP_SHM/alsa-loopback-"$C".21
 head -c $((size / 2)) "$good" >"$seg"
 check_damaged "half size" 21 "wrong size"
-seg=/dev/shm/alsa-loopback-"$C".22
+seg=$LOOP_SHM/alsa-loopback-"$C".22
 { cat "$good"; printf x; } >"$seg"
 check_damaged "one byte too long" 22 "wrong size"
 
 # A real segment with another layout version (bytes 8..11, after the magic).
-seg=/dev/shm/alsa-loopback-"$C".23
+seg=$LOOP_SHM/alsa-loopback-"$C".23
 cp "$good" "$seg"
 printf '\377\377\377\177' | dd of="$seg" bs=1 seek=8 conv=notrunc 2>/dev/null
 check_damaged "other version" 23 "version"

@@ -34,11 +34,8 @@ defaults.loopback.card "$LOOP_CARD"
 EOF
 ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$CLI_TMP/defaults.conf"
 export ALSA_CONFIG_PATH
-rm -f /dev/shm/alsa-loopback-"$LOOP_CARD".0
-# "loop" without arguments is subdevice 0.
+# "loop" without arguments is subdevice 0: bit-exact against the named end.
 cli_roundtrip "'loop' = subdevice 0" "$(cli_dev loopcap 0)" loop $F $R $C 0.3
-[ -f /dev/shm/alsa-loopback-"$LOOP_CARD".0 ] ||
-	fail "'loop' did not use the segment of subdevice 0 on card $LOOP_CARD"
 cli_roundtrip "'loopcap' = subdevice 0" loopcap "$(cli_dev loop 0)" $F $R $C 0.3
 cli_roundtrip "loop:SUBDEV=9 / loopcap:9" loopcap:9 loop:SUBDEV=9 $F $R $C 0.3
 cli_roundtrip "loop:9,CARD=... (positional)" "loopcap:CARD=$LOOP_CARD,SUBDEV=9" \

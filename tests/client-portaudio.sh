@@ -55,6 +55,8 @@ cli_wait_growth "$CLI_TMP/rec.raw" "$rpid" || {
 	cat "$CLI_TMP/rec.err" >&2
 	fail "PortAudio did not start recording from loopcap"
 }
+# The recorder holds its end: its cable's segment exists (an idle one would not).
+[ -e $LOOP_SHM/alsa-loopback-"$LOOP_CARD".51 ] || fail "loopcap did not use subdevice 51"
 pa play loop $R "$CLI_TMP/noise.raw" 2>"$CLI_TMP/play.err" || {
 	cat "$CLI_TMP/play.err" >&2
 	fail "PortAudio could not play into loop"
@@ -66,7 +68,6 @@ cli_wait "$rpid"
 	cli_keep "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw"
 	fail "PortAudio loop -> PortAudio loopcap is not bit-exact"
 }
-[ -e /dev/shm/alsa-loopback-"$LOOP_CARD".51 ] || fail "loop/loopcap did not use subdevice 51"
 pass "PortAudio 'loop' -> PortAudio 'loopcap' (subdevice 51): $(cat "$CLI_TMP/cmp")"
 
 # 44.1 kHz through the converting PCM: arecord hears a 1000 Hz tone at 48 kHz.

@@ -36,7 +36,7 @@ udp_errors() {
 bridge() {
 	name=$1
 	shift
-	rm -f /dev/shm/alsa-loopback-"$LOOP_CARD".$A /dev/shm/alsa-loopback-"$LOOP_CARD".$B
+	rm -f $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$A $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$B
 	cli_bg env "$@" sh "$BRIDGE" receive 127.0.0.1 $port "SUBDEV=$B,CARD=$LOOP_CARD" \
 		2>"$CLI_TMP/recv.err"
 	rpid=$CLI_BG
@@ -46,8 +46,8 @@ bridge() {
 	# Both ends hold their cables once the stream flows (the sender sends
 	# the silence it records): wait for both segments, then a little more.
 	i=0
-	until [ -e /dev/shm/alsa-loopback-"$LOOP_CARD".$A ] &&
-		[ -e /dev/shm/alsa-loopback-"$LOOP_CARD".$B ]; do
+	until [ -e $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$A ] &&
+		[ -e $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$B ]; do
 		i=$((i + 1))
 		if [ $i -gt 500 ] || ! kill -0 $rpid 2>/dev/null || ! kill -0 $spid 2>/dev/null; then
 			cat "$CLI_TMP/send.err" "$CLI_TMP/recv.err" >&2

@@ -28,7 +28,7 @@ cli_bg snapserver -c "$CLI_TMP/snapserver.conf" --server.datadir="$CLI_TMP/snapd
 spid=$CLI_BG
 i=0
 until grep -q "Creating stream acceptor" "$CLI_TMP/server.log" &&
-	[ -e /dev/shm/alsa-loopback-"$LOOP_CARD".$A ]; do
+	[ -e $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$A ]; do
 	i=$((i + 1))
 	if [ $i -gt 500 ] || ! kill -0 $spid 2>/dev/null; then
 		cat "$CLI_TMP/server.log" >&2
@@ -41,7 +41,7 @@ cli_bg snapclient -h 127.0.0.1 -p $port --hostID "alsa-loopback-test-$$" \
 cpid=$CLI_BG
 i=0
 until grep -q "Hello from" "$CLI_TMP/server.log" &&
-	[ -e /dev/shm/alsa-loopback-"$LOOP_CARD".$B ]; do
+	[ -e $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$B ]; do
 	i=$((i + 1))
 	if [ $i -gt 500 ] || ! kill -0 $cpid 2>/dev/null; then
 		cat "$CLI_TMP/server.log" "$CLI_TMP/client.log" >&2

@@ -80,7 +80,7 @@ for view in loop loopcap plugloop plugloopcap; do
 done
 
 # Reading created nothing.
-ls /dev/shm/alsa-loopback-"$K".* >/dev/null 2>&1 && fail "reading the controls created segments"
+ls $LOOP_SHM/alsa-loopback-"$K".* >/dev/null 2>&1 && fail "reading the controls created segments"
 
 # --- cset reaches the cable recorded on (device, subdevice) --------------
 amixer -q -D "loopctl:CARD=$K" cset "iface=PCM,name=PCM Rate Shift 100000,device=1,subdevice=2" 90000 ||
@@ -89,8 +89,8 @@ amixer -q -D "loopctl:CARD=$K" cset "iface=PCM,name=PCM Rate Shift 100000,device
 	fail "loopcap:2 does not read the 90000 written at device 1 subdevice 2"
 [ "$(cget_value "loop:SUBDEV=2,CARD=$K" "PCM Rate Shift 100000")" = 100000 ] ||
 	fail "the other cable of subdevice 2 changed"
-[ -f "/dev/shm/alsa-loopback-$K.2" ] || fail "a write did not create the segment"
-[ "$(stat -c %a "/dev/shm/alsa-loopback-$K.2")" = 600 ] || fail "segment mode not 0600"
+[ -f "$LOOP_SHM/alsa-loopback-$K.2" ] || fail "a write did not create the segment"
+[ "$(stat -c %a "$LOOP_SHM/alsa-loopback-$K.2")" = 600 ] || fail "segment mode not 0600"
 amixer -q -D "loop:SUBDEV=2,CARD=$K" cset "iface=PCM,name=PCM Notify" on || fail "cset notify"
 [ "$(cget_value "loopctl:CARD=$K" "PCM Notify,device=0,subdevice=2")" = on ] ||
 	fail "notify written on loop:2 not seen at device 0 subdevice 2"
@@ -102,16 +102,26 @@ fi
 
 # --- values follow a running playback ------------------------------------
 bg_client aplay -q -D "loop:SUBDEV=4,CARD=$K" -f S24_3LE -r 32000 -c 3 -t raw /dev/zero
-PIDS="$PIDS $!"
+APID=$!
+PIDS="$PIDS $APID"
 wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" on || fail "Slave Active not on while aplay runs"
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Format")" = 32 ] || fail "Slave Format not S24_3LE (32)"
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Rate")" = 32000 ] || fail "Slave Rate not 32000"
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Channels")" = 3 ] || fail "Slave Channels not 3"
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Access Mode")" = 0 ] || fail "Slave Access not Interleaved"
 [ "$(cget_value "loop:SUBDEV=4,CARD=$K" "PCM Slave Active")" = off ] || fail "the other cable is active"
-kill $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
+# A capture keeps the cable (and what its last playback set) while it is open.
+bg_client arecord -q -D "loopcap:SUBDEV=4,CARD=$K" -f S24_3LE -r 32000 -c 3 -t raw /dev/null
+HOLD=$!
+PIDS="$PIDS $HOLD"
+wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" on || fail "Slave Active off with a capture"
+kill $APID; wait $APID 2>/dev/null || true; PIDS=$HOLD
 wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" off || fail "Slave Active still on after aplay"
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Rate")" = 32000 ] || fail "Slave Rate forgot the last playback"
+# Nobody left and no control set: the segment is gone, the defaults read again.
+kill $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
+[ ! -e "$LOOP_SHM/alsa-loopback-$K.4" ] || fail "an idle segment outlived its last opener"
+[ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Rate")" = 48000 ] || fail "Slave Rate of a removed cable is not the default"
 
 # --- amixer events --------------------------------------------------------
 bg_client stdbuf -oL amixer -D "loopcap:SUBDEV=5,CARD=$K" events > "$OUT.ev" 2>&1

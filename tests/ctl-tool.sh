@@ -72,7 +72,7 @@ set -- $(row playback)
 [ "$(tr -cd '{' < "$OUT.json" | wc -c)" -eq "$(tr -cd '}' < "$OUT.json" | wc -c)" ] &&
 	[ "$(tr -cd '[' < "$OUT.json" | wc -c)" -eq "$(tr -cd ']' < "$OUT.json" | wc -c)" ] ||
 	fail "unbalanced JSON"
-grep -q "\"path\": \"/dev/shm/alsa-loopback-$K.1\", \"card\": \"$K\", \"subdevice\": 1, \"cables\": \[" "$OUT.json" ||
+grep -q "\"path\": \"$LOOP_SHM/alsa-loopback-$K.1\", \"card\": \"$K\", \"subdevice\": 1, \"cables\": \[" "$OUT.json" ||
 	fail "JSON segment header"
 C0=$(grep '"cable": 0, "playback": "loop", "capture": "loopcap"' "$OUT.json" | head -1)
 for want in '"locked": true' '"format": "S16_LE"' '"rate": 48000' '"channels": 2' \
@@ -100,31 +100,44 @@ set -- $(row capture)
 [ "${16}" -ge 1 ] || fail "capture xruns ${16} after a 0.5 s stop"
 
 # --- gc --------------------------------------------------------------------
-kill $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
-# Subdevice 2 stays in use, subdevice 3 is a foreign file, 4 is empty and new.
+# A crash leaves subdevice 1 behind (a clean close would have removed it),
+# its controls back at their defaults.
+amixer -q -D "loopcap:SUBDEV=1,CARD=$K" cset "iface=PCM,name=PCM Rate Shift 100000" 100000
+amixer -q -D "loopcap:SUBDEV=1,CARD=$K" cset "iface=PCM,name=PCM Notify" off
+kill -9 $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
+[ -f "$LOOP_SHM/alsa-loopback-$K.1" ] || fail "killed ends left no segment"
+# list shows cables in use; what a crash left only with --all.
+"$TOOL" --card "$K" list > "$OUT.list"
+[ "$(awk '$2 == 1' "$OUT.list" | wc -l)" -eq 0 ] || fail "list shows the dead subdevice 1"
+"$TOOL" --card "$K" list --all > "$OUT.list"
+[ "$(awk '$2 == 1' "$OUT.list" | wc -l)" -eq 4 ] || fail "list --all does not show the dead subdevice 1"
+# Subdevice 2 stays in use, subdevice 3 is a foreign file, 4 is empty (never
+# one of ours: a segment is published whole).
 bg_client arecord -q -D "loopcap:SUBDEV=2,CARD=$K" -f S16_LE -r 48000 -c 2 -t raw /dev/null 2>/dev/null
 PIDS=$!
-head -c 4096 /dev/zero > "/dev/shm/alsa-loopback-$K.3"
-: > "/dev/shm/alsa-loopback-$K.4"
+head -c 4096 /dev/zero > "$LOOP_SHM/alsa-loopback-$K.3"
+: > "$LOOP_SHM/alsa-loopback-$K.4"
 for _i in $(seq 50); do
-	[ -f "/dev/shm/alsa-loopback-$K.2" ] && "$TOOL" --card "$K" list 2>/dev/null |
+	[ -f "$LOOP_SHM/alsa-loopback-$K.2" ] && "$TOOL" --card "$K" list 2>/dev/null |
 		awk '$2 == 2 && $10 == "capture" && $12 == "RUNNING"' | grep -q . && break
 	sleep 0.1
 done
 "$TOOL" --card "$K" gc --dry-run > "$OUT.gc" 2>/dev/null
-[ "$(cat "$OUT.gc")" = "would remove /dev/shm/alsa-loopback-$K.1" ] || fail "gc --dry-run said: $(cat "$OUT.gc")"
-[ -f "/dev/shm/alsa-loopback-$K.1" ] || fail "gc --dry-run removed a segment"
+[ "$(cat "$OUT.gc")" = "would remove $LOOP_SHM/alsa-loopback-$K.1" ] || fail "gc --dry-run said: $(cat "$OUT.gc")"
+[ -f "$LOOP_SHM/alsa-loopback-$K.1" ] || fail "gc --dry-run removed a segment"
 "$TOOL" --card "$K" gc > "$OUT.gc" 2>/dev/null || fail "gc exit status"
-[ "$(cat "$OUT.gc")" = "removed /dev/shm/alsa-loopback-$K.1" ] || fail "gc said: $(cat "$OUT.gc")"
-[ ! -e "/dev/shm/alsa-loopback-$K.1" ] || fail "gc did not remove the dead segment"
-[ -f "/dev/shm/alsa-loopback-$K.2" ] || fail "gc removed a segment in use"
-[ -f "/dev/shm/alsa-loopback-$K.3" ] || fail "gc removed a foreign file"
-[ -f "/dev/shm/alsa-loopback-$K.4" ] || fail "gc removed a fresh empty segment"
+[ "$(cat "$OUT.gc")" = "removed $LOOP_SHM/alsa-loopback-$K.1" ] || fail "gc said: $(cat "$OUT.gc")"
+[ ! -e "$LOOP_SHM/alsa-loopback-$K.1" ] || fail "gc did not remove the dead segment"
+[ -f "$LOOP_SHM/alsa-loopback-$K.2" ] || fail "gc removed a segment in use"
+[ -f "$LOOP_SHM/alsa-loopback-$K.3" ] || fail "gc removed a foreign file"
+[ -f "$LOOP_SHM/alsa-loopback-$K.4" ] || fail "gc removed an empty file"
 # The kernel drops a killed end's lock at once: then it is dead.
 kill -9 $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
-touch -d '1 minute ago' "/dev/shm/alsa-loopback-$K.4"
-"$TOOL" --card "$K" gc > "$OUT.gc" 2>/dev/null
-[ "$(sort "$OUT.gc" | tr '\n' ' ')" = "removed /dev/shm/alsa-loopback-$K.2 removed /dev/shm/alsa-loopback-$K.4 (empty) " ] ||
+"$TOOL" --card "$K" gc > "$OUT.gc" 2>"$OUT.gc.err"
+[ "$(cat "$OUT.gc")" = "removed $LOOP_SHM/alsa-loopback-$K.2" ] ||
 	fail "gc after kill -9 said: $(cat "$OUT.gc")"
-[ -f "/dev/shm/alsa-loopback-$K.3" ] || fail "gc removed a foreign file"
+[ -f "$LOOP_SHM/alsa-loopback-$K.3" ] || fail "gc removed a foreign file"
+[ -f "$LOOP_SHM/alsa-loopback-$K.4" ] || fail "gc removed an empty file"
+grep -q "kept $LOOP_SHM/alsa-loopback-$K.4" "$OUT.gc.err" ||
+	fail "gc did not say why it kept the empty file: $(cat "$OUT.gc.err")"
 echo "PASS: alsa-loopback list/json/watch/gc/--help"

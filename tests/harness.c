@@ -40,7 +40,7 @@ static void cleanup_segments(void)
 
 	/* Also catches the extra card keys tests derive from ours (h_card + "x"). */
 	snprintf(prefix, sizeof(prefix), "alsa-loopback-%s", h_card);
-	d = opendir("/dev/shm");
+	d = opendir(h_shm_dir());
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -48,7 +48,7 @@ static void cleanup_segments(void)
 
 		if (strncmp(de->d_name, prefix, strlen(prefix)))
 			continue;
-		snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", h_shm_dir(), de->d_name);
 		unlink(path);
 	}
 	closedir(d);
@@ -238,9 +238,18 @@ int h_open_end(snd_pcm_t **pcm, const char *card, unsigned int sub, unsigned int
 		       card, sub, dev);
 }
 
+const char *h_shm_dir(void)
+{
+	static char dir[64];
+
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/dev/shm/alsa-loopback-%u", (unsigned int)geteuid());
+	return dir;
+}
+
 void h_seg_path(char *buf, size_t len, const char *card, unsigned int sub)
 {
-	snprintf(buf, len, "/dev/shm/alsa-loopback-%s.%u", card, sub);
+	snprintf(buf, len, "%s/alsa-loopback-%s.%u", h_shm_dir(), card, sub);
 }
 
 /* ---- parameters ------------------------------------------------------------- */

@@ -69,7 +69,9 @@ int h_openf(snd_pcm_t **pcm, snd_pcm_stream_t stream, int mode, const char *fmt,
 /* A raw end: type loopback card <card> subdevice <sub> device <dev>. */
 int h_open_end(snd_pcm_t **pcm, const char *card, unsigned int sub, unsigned int dev,
 	       snd_pcm_stream_t stream, int mode);
-/* Path of a segment in /dev/shm. */
+/* The user's private segment directory, as the plugin makes it (shm_file.h). */
+const char *h_shm_dir(void);
+/* Path of a segment in that directory. */
 void h_seg_path(char *buf, size_t len, const char *card, unsigned int sub);
 
 /* ---- parameters ------------------------------------------------------------- */

@@ -31,7 +31,7 @@ cli_cleanup() {
 	done
 	loop_cleanup
 	for c in $CLI_CARDS; do
-		rm -f /dev/shm/alsa-loopback-"$c".* 2>/dev/null || true
+		rm -f $LOOP_SHM/alsa-loopback-"$c".* 2>/dev/null || true
 	done
 	rm -rf "$CLI_TMP"
 }

@@ -111,7 +111,7 @@ expect_fail "clock lossless + shared true (capture)" arecord e_shared_lossless_c
 	"'shared' and 'clock lossless' exclude each other"
 expect_fail "clock foo" aplay e_clock_foo "'foo' is neither realtime nor lossless"
 expect_fail "clock 1 (not a string)" aplay e_clock_int "clock"
-[ ! -e /dev/shm/alsa-loopback-"$L".5 ] ||
+[ ! -e $LOOP_SHM/alsa-loopback-"$L".5 ] ||
 	fail "a refused configuration created the segment of subdevice 5"
 # "clock realtime" is the default: it meets loop:N / loopcap:N.
 cli_roundtrip "explicit clock realtime meets loopcap" "$(cli_dev loopcap 6)" \

@@ -68,7 +68,7 @@ for where in dir shm; do
 	if [ $where = dir ]; then
 		p="$seg" pcm=hp
 	else
-		p="/dev/shm/alsa-loopback-$LOOP_CARD.0" pcm="loop:SUBDEV=0,CARD=$LOOP_CARD"
+		p="$LOOP_SHM/alsa-loopback-$LOOP_CARD.0" pcm="loop:SUBDEV=0,CARD=$LOOP_CARD"
 	fi
 	"$B/rel-seg" make "$p" truncated
 	expect_refused "$p" "$pcm" "wrong size" "4096 bytes"
@@ -137,7 +137,7 @@ for seed in $(seq 1 "$rounds"); do
 		-n 144000 -M random -R "$seed" || rc=$?; echo "rc=$rc") >"$work/p$seed" 2>&1 &
 	(rc=0; timeout 20 "$B/rel-stream" rec -D "loop:$dev" -d 4 -M random -R "$seed" \
 		|| rc=$?; echo "rc=$rc") >"$work/c$seed" 2>&1 &
-	"$B/rel-seg" scribble "/dev/shm/alsa-loopback-$LOOP_CARD.$sub" 3 "$seed"
+	"$B/rel-seg" scribble "$LOOP_SHM/alsa-loopback-$LOOP_CARD.$sub" 3 "$seed"
 	wait
 	for f in a r p c; do
 		rc=$(sed -n 's/^rc=//p' "$work/$f$seed")

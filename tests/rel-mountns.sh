@@ -48,11 +48,13 @@ pair() {
 }
 
 pair "shared dir, separate /dev/shm: bit-exact" vp vc "-e $F"
-[ -f "$work/vol/alsa-loopback-$LOOP_CARD.1" ] || bad "no segment in the shared directory"
+# The two namespaces met in the shared directory (their /dev/shm are
+# separate), and the last one out removed the idle segment there.
+[ ! -e "$work/vol/alsa-loopback-$LOOP_CARD.1" ] || bad "an idle segment was left in the shared directory"
 pair "default /dev/shm, separate namespaces: silence" "loop:SUBDEV=2,CARD=$LOOP_CARD" \
 	"loopcap:SUBDEV=2,CARD=$LOOP_CARD" "-Z"
 # The namespaces' private /dev/shm segments never reached the host's.
-if ls /dev/shm/ | grep -q "^alsa-loopback-$LOOP_CARD\.2$"; then
+if [ -e "$LOOP_SHM/alsa-loopback-$LOOP_CARD.2" ]; then
 	bad "a namespace's segment appeared in the host's /dev/shm"
 fi
 if [ "$fails" != 0 ]; then

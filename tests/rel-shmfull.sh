@@ -12,7 +12,10 @@
 #       stream for 10 s: both must exit 0;
 #   (c) a file written to the tmpfs before is untouched (same checksum);
 #   (d) a segment file planted sparse (a real header, the rest holes) on a
-#       full tmpfs: a later opener gets a clean error or works, no signal.
+#       full tmpfs: a later opener gets a clean error or works, no signal;
+#   (e) Docker's 64 MiB /dev/shm: 40 cables used one after another all
+#       open, and at most 2 MiB is used after the last one closes (a
+#       cable costs nothing once nobody uses it).
 # Runs in a private mount namespace (unshare -m); skips if not permitted.
 set -eu
 . "$top_builddir/tests/env.sh"
@@ -94,19 +97,18 @@ grep -q "No space left" "$work/a.err" ||
 # ---- (b) room for the segment only; (c) nothing else harmed ----------------
 head -c 65536 /dev/urandom >"$work/mb/precious"
 sum0=$(cksum <"$work/mb/precious")
-# Create the segment: open, set up, play nothing.
-rc=0
-alsa_client_timeout 20 aplay -q -D b_p $FMT /dev/null </dev/null 2>"$work/b0.err" || rc=$?
-if [ "$rc" != 0 ] || [ ! -f "$work/mb/alsa-loopback-$LOOP_CARD.2" ]; then
-	cat "$work/b0.err"
-	bad "(b) creating the segment: aplay exit $rc"
-fi
-fill "$work/mb"
+# The recorder creates the segment and holds it (the last one out removes
+# an idle segment); then every free page goes, then the player joins.
 rrc=0 prc=0
 alsa_client_timeout 30 arecord -q -D b_c $FMT -d 11 /dev/null </dev/null \
 	2>"$work/b_rec.err" &
 rpid=$!
-sleep 0.3
+_wi=0
+while [ ! -s "$work/mb/alsa-loopback-$LOOP_CARD.2" ] && [ $_wi -lt 1000 ]; do
+	_wi=$((_wi + 1)); sleep 0.01
+done
+[ -s "$work/mb/alsa-loopback-$LOOP_CARD.2" ] || bad "(b) the recorder made no segment: $(cat "$work/b_rec.err")"
+fill "$work/mb"
 alsa_client_timeout 30 aplay -q -D b_p $FMT -d 10 /dev/zero </dev/null 2>"$work/b_play.err" ||
 	prc=$?
 wait "$rpid" || rrc=$?
@@ -126,15 +128,22 @@ else
 fi
 
 # ---- (d) a sparse segment planted on a full tmpfs ---------------------------
-# A real header (the same card key and subdevice) from an ordinary directory.
+# A real header (the same card key and subdevice) from an ordinary
+# directory, copied while a player holds it.
 rc=0
-alsa_client_timeout 20 aplay -q -D r_p $FMT /dev/null </dev/null 2>"$work/r.err" || rc=$?
 seg="alsa-loopback-$LOOP_CARD.3"
-if [ "$rc" != 0 ] || [ ! -f "$work/real/$seg" ]; then
+alsa_client_timeout 20 aplay -q -D r_p $FMT -d 5 /dev/zero </dev/null 2>"$work/r.err" &
+rp=$!
+_wi=0
+while [ ! -s "$work/real/$seg" ] && [ $_wi -lt 1000 ]; do _wi=$((_wi + 1)); sleep 0.01; done
+head -c 4096 "$work/real/$seg" >"$work/hdr" 2>/dev/null || rc=1
+kill "$rp" 2>/dev/null || true
+wait "$rp" 2>/dev/null || true
+if [ "$rc" != 0 ] || [ "$(wc -c <"$work/hdr")" != 4096 ]; then
 	cat "$work/r.err"
-	bad "(d) creating a real segment: aplay exit $rc"
+	bad "(d) creating a real segment: no header copied"
 else
-	head -c 4096 "$work/real/$seg" >"$work/md/$seg"
+	cp "$work/hdr" "$work/md/$seg"
 	truncate -s "$SEG_BYTES" "$work/md/$seg"
 	chmod 600 "$work/md/$seg"
 	fill "$work/md"
@@ -162,6 +171,30 @@ else
 		echo "(d) sparse segment on a full tmpfs: aplay exit $prc, arecord exit $rrc" \
 			"(clean error or works)"
 	fi
+fi
+
+# ---- (e) 40 cables one after another in 64 MiB -----------------------------
+mount_tmpfs me 64m
+opened=0
+for i in $(seq 0 39); do
+	pcms "e$i" "$work/me" $((100 + i))
+done
+for i in $(seq 0 39); do
+	rc=0
+	alsa_client_timeout 20 aplay -q -D "e${i}_p" $FMT -s 2400 /dev/zero </dev/null \
+		2>"$work/e.err" || rc=$?
+	if [ "$rc" = 0 ]; then
+		opened=$((opened + 1))
+	else
+		bad "(e) cable $((i + 1)) of 40 in 64 MiB: aplay exit $rc: $(grep -v '^$' "$work/e.err" | tail -1)"
+		break
+	fi
+done
+used=$(du -sk "$work/me" | cut -f1)
+if [ "$opened" = 40 ] && [ "$used" -le 2048 ]; then
+	echo "(e) 40 cables one after another in 64 MiB: all opened, $used KiB used after"
+else
+	bad "(e) $opened of 40 cables opened in 64 MiB, $used KiB used after (at most 2048)"
 fi
 
 if [ "$fails" != 0 ]; then

@@ -164,8 +164,9 @@ close:
 	{
 		char path[128];
 
-		/* Segments are never unlinked by the plugin: tidy up our own. */
-		snprintf(path, sizeof(path), "/dev/shm/alsa-loopback-vg%d.5", (int)getpid());
+		/* A crash would leave the segment behind: tidy up our own. */
+		snprintf(path, sizeof(path), "/dev/shm/alsa-loopback-%u/alsa-loopback-vg%d.5",
+			 (unsigned int)geteuid(), (int)getpid());
 		unlink(path);
 	}
 	return rc;

@@ -14,9 +14,9 @@ tests_rel_valgrind_SOURCES = tests/rel-valgrind.c tests/conf.c tests/conf.h
 tests_rel_valgrind_CFLAGS = $(REL_CFLAGS)
 tests_rel_valgrind_LDADD = $(REL_LDADD)
 
-TESTS += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
+TESTS += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh tests/rel-owners.sh tests/rel-lifetime.sh \
 	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh
-EXTRA_DIST += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh \
+EXTRA_DIST += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh tests/rel-owners.sh tests/rel-lifetime.sh \
 	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh \
 	tests/rel-valgrind.supp scripts/reliability.sh
 

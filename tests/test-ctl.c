@@ -50,7 +50,7 @@ static void sleep_ms(int ms)
 
 static void seg_path(char *buf, size_t len, unsigned int sub)
 {
-	snprintf(buf, len, "/dev/shm/alsa-loopback-%s.%u", card, sub);
+	shm_seg_path(buf, len, NULL, card, sub);
 }
 
 static void cleanup(void)
@@ -357,10 +357,10 @@ static void test_hostile_values(void)
 	snd_ctl_t *ctl = ctl_open("card");
 	struct shm_seg seg;
 	struct shm_cable *c;
-	char path[256], why[512];
+	struct shm_seg_config cfg = { .card = card, .subdevice = SUB, .mode = 0600, .gid = -1 };
+	char why[512];
 
-	seg_path(path, sizeof(path), SUB);
-	CHECK(shm_seg_attach_path(&seg, path, why, sizeof(why)) == 0, "attach: %s", why);
+	CHECK(shm_seg_attach(&seg, &cfg, why, sizeof(why)) == 0, "attach: %s", why);
 	if (!seg.hdr)
 		goto out;
 	c = shm_seg_cable(&seg, 0);

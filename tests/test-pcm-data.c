@@ -983,7 +983,7 @@ static void test_bad_config(void)
 	}
 	/* Controls: the valid spellings next to them open. */
 	snprintf(body, sizeof(body), "type loopback card \"%s\" subdevice %u device 1 "
-		 "perm 0644 rate \"48000\" channels 32 format \"S18_3BE\"", h_card, sub);
+		 "perm 0660 rate \"48000\" channels 32 format \"S18_3BE\"", h_card, sub);
 	err = h_openf(&pcm, SND_PCM_STREAM_PLAYBACK, 0, "%s", body);
 	CHECK(err == 0, "valid '%s' failed: %s", body, snd_strerror(err));
 	if (err == 0)
@@ -993,7 +993,12 @@ static void test_bad_config(void)
 	CHECK(err == 0, "numeric card 7 failed: %s", snd_strerror(err));
 	if (err == 0)
 		snd_pcm_close(pcm);
-	unlink("/dev/shm/alsa-loopback-7.4095");
+	{
+		char path[256];
+
+		h_seg_path(path, sizeof(path), "7", 4095);
+		unlink(path);
+	}
 }
 
 /* ---- corrupt segments --------------------------------------------------------- */
@@ -1046,8 +1051,10 @@ static void test_corrupt_segment(void)
 	/* A genuine segment to start from. */
 	h_seg_path(path, sizeof(path), h_card, sub);
 	REQUIRE(h_open_end(&pcm, h_card, sub, 0, SND_PCM_STREAM_PLAYBACK, 0) == 0, "open");
-	snd_pcm_close(pcm);
+	/* Read while open: the last one out removes an idle segment. */
 	REQUIRE(read_file(path, &good, &good_len, &mode), "read %s", path);
+	snd_pcm_close(pcm);
+	CHECK(access(path, F_OK) < 0, "an idle segment outlived its last opener");
 	REQUIRE(good_len == SHM_SEGMENT_BYTES, "segment is %zu bytes, want %u", good_len,
 		SHM_SEGMENT_BYTES);
 	bad = malloc(good_len + 8192);

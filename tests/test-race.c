@@ -134,7 +134,8 @@ static void test_race(void)
 		rc = ask(&cap, 'o');
 		REQUIRE(!rp.err && !rc.err, "round %u: open: %s / %s", round,
 			snd_strerror(rp.err), snd_strerror(rc.err));
-		if (!hdr) {
+		/* Each round's segment is new: the last one out removed the last. */
+		{
 			int fd = open(path, O_RDONLY);
 
 			REQUIRE(fd >= 0, "%s: %s", path, strerror(errno));
@@ -171,6 +172,8 @@ static void test_race(void)
 			      atomic_load(&c->format), atomic_load(&c->rate),
 			      atomic_load(&c->channels), choices[winner].format);
 		}
+		munmap(hdr, SHM_SEGMENT_BYTES);
+		hdr = NULL;
 		rp = ask(&play, 'c');
 		rc = ask(&cap, 'c');
 		CHECK(!rp.err && !rc.err, "round %u: close", round);

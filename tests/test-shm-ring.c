@@ -884,6 +884,7 @@ static void test_seg_create(void)
 	char why[768], path[600];
 	struct stat st, st2;
 	mode_t old = umask(0777);
+	unsigned int before;
 	int err;
 
 	/* Even with a umask that masks everything, the mode is what was asked. */
@@ -998,13 +999,19 @@ static void test_seg_create(void)
 	if (!err)
 		shm_seg_close(&a);
 
-	/* An empty file is a creator that died before sizing: initialised. */
+	/*
+	 * A segment is published whole (made under a temporary name), so an
+	 * empty file at its name was never one of ours: refused, kept empty,
+	 * and no temporary file is left beside it.
+	 */
 	seg_path(path, sizeof(path), "unit", 10);
 	CHECK(write_file(path, "", 0) == 0, "write empty file");
 	cfg.subdevice = 10;
+	before = dir_entries();
 	err = shm_seg_open(&a, &cfg, why, sizeof(why));
-	CHECK(err == 0 && stat(path, &st) == 0 && st.st_size == SHM_SEGMENT_BYTES,
-	      "empty file not initialised: %d %s", err, why);
+	CHECK(err == -EPROTO && stat(path, &st) == 0 && st.st_size == 0 &&
+	      a.fault == SHM_FAULT_NOT_OURS, "empty file: %d %s", err, why);
+	CHECK(dir_entries() == before, "an open of an empty file left a file behind");
 	if (!err)
 		shm_seg_close(&a);
 	/* Gid applied to a new segment (root may give any group). */
@@ -1049,8 +1056,8 @@ static void refuse_unchanged(const char *what, unsigned int sub, const void *dat
 	CHECK(back && back_len == len && !memcmp(back, data, len), "%s: file was modified", what);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "%s: mode changed", what);
 	free(back);
-	/* The tools' attach path refuses it the same way. */
-	err = shm_seg_attach_path(&s, path, why, sizeof(why));
+	/* The tools' attach refuses it the same way. */
+	err = shm_seg_attach(&s, &cfg, why, sizeof(why));
 	CHECK(err == -EPROTO, "%s: attach gave %d", what, err);
 	if (!err)
 		shm_seg_close(&s);

@@ -36,12 +36,11 @@
 #include "shm_time.h"
 #include "alsa-loopback-help.h"
 
-#define STALE_EMPTY_S	10	/* a size-0 segment older than this is dead */
-
 struct opts {
-	const char *dir;	/* NULL: /dev/shm */
+	const char *dir;	/* NULL: the user's private directory */
 	const char *card;	/* NULL: all */
 	bool json;
+	bool all;		/* list/watch: idle segments too */
 	bool dry_run;
 	double interval;
 	long count;		/* watch: tables to print, 0 = forever */
@@ -99,7 +98,31 @@ static int entry_cmp(const void *a, const void *b)
 
 static const char *seg_dir(const struct opts *o)
 {
-	return o->dir ? o->dir : SHM_DEFAULT_DIR;
+	static char own[256];
+
+	if (o->dir)
+		return o->dir;
+	if (!own[0] && shm_dir_default_path(own, sizeof(own)) < 0)
+		snprintf(own, sizeof(own), "%s", SHM_DEFAULT_ROOT);
+	return own;
+}
+
+/*
+ * Open the segment of e as the plugins do (the directory by descriptor,
+ * no symlink, a file trusted as ours or shared with us) without creating
+ * it.  The tool has no 'perm' key: any segment that lets us read and
+ * write it, and grants nothing else, is one we may look at and collect.
+ */
+static int entry_attach(const struct opts *o, const struct entry *e, struct shm_seg *seg,
+			char *why, size_t why_len)
+{
+	struct shm_seg_config cfg = { .dir = o->dir, .card = e->card, .subdevice = e->subdevice,
+				      .mode = 0666, .gid = -1 };
+	int err = shm_seg_attach(seg, &cfg, why, why_len);
+
+	if (err == -ENOENT && !why[0])
+		snprintf(why, why_len, "%s is gone", e->path);
+	return err;
 }
 
 /* All segment files, sorted by card key and subdevice. */
@@ -110,6 +133,11 @@ static int find_segments(const struct opts *o, struct entry **out, size_t *n_out
 	struct dirent *de;
 	DIR *d = opendir(seg_dir(o));
 
+	if (!d && errno == ENOENT && !o->dir) {
+		*out = NULL;	/* nothing ever made our private directory */
+		*n_out = 0;
+		return 0;
+	}
 	if (!d) {
 		fprintf(stderr, "alsa-loopback: cannot read %s: %s\n", seg_dir(o), strerror(errno));
 		return -1;
@@ -205,6 +233,22 @@ static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable
 	    ci->end[SHM_ROLE_PLAY].state == SND_PCM_STATE_RUNNING)
 		ci->has_fill = playback_fill(seg, cable, ci->slot[SHM_ROLE_PLAY], ci->lock.rate,
 					     &ci->fill);
+}
+
+/*
+ * An end attached, or a control a user changed: what the last one out
+ * keeps.  Anything else was left by a crash (list --all, gc).
+ */
+static bool in_use(const struct cable_info info[SHM_CABLES])
+{
+	for (unsigned int c = 0; c < SHM_CABLES; c++) {
+		if (info[c].ctl.notify || info[c].ctl.rate_shift != LOOP_SHIFT_NOMINAL)
+			return true;
+		for (unsigned int r = 0; r < SHM_ROLES; r++)
+			if (info[c].nplaces[r])
+				return true;
+	}
+	return false;
 }
 
 static const char *format_name(uint32_t f)
@@ -360,8 +404,17 @@ static int show(const struct opts *o, bool percent, bool compact_json)
 	for (size_t i = 0; i < n; i++) {
 		struct shm_seg seg;
 		char why[768];
-		int err = shm_seg_attach_path(&seg, v[i].path, why, sizeof(why));
+		struct cable_info info[SHM_CABLES];
+		int err = entry_attach(o, &v[i], &seg, why, sizeof(why));
 
+		if (!err) {
+			for (unsigned int c = 0; c < SHM_CABLES; c++)
+				cable_snapshot(&seg, c, &info[c]);
+			if (!o->all && !in_use(info)) {
+				shm_seg_close(&seg);
+				continue;
+			}
+		}
 		if (o->json) {
 			fprintf(f, "%s%s{\"path\": ", i ? "," : "", compact_json ? "" : "\n  ");
 			json_str(f, v[i].path);
@@ -383,14 +436,13 @@ static int show(const struct opts *o, bool percent, bool compact_json)
 		if (o->json)
 			fprintf(f, "\"cables\": [");
 		for (unsigned int c = 0; c < SHM_CABLES; c++) {
-			struct cable_info ci;
+			struct cable_info *ci = &info[c];
 
-			cable_snapshot(&seg, c, &ci);
 			if (o->json) {
 				fprintf(f, "%s%s", c ? "," : "", compact_json ? "" : "\n    ");
-				json_cable(f, c, &ci);
+				json_cable(f, c, ci);
 			} else {
-				table_rows(f, &v[i], c, &ci, percent);
+				table_rows(f, &v[i], c, ci, percent);
 			}
 		}
 		if (o->json)
@@ -434,50 +486,7 @@ static int cmd_watch(const struct opts *o)
 	return status;
 }
 
-/* The lossless doorbells beside a removed segment (none is fine). */
-static void remove_bells(const char *seg_path)
-{
-	char path[600];
-
-	for (unsigned int c = 0; c < SHM_CABLES; c++)
-		for (unsigned int r = 0; r < SHM_ROLES; r++) {
-			shm_bell_path(path, sizeof(path), seg_path, c, r);
-			if (unlink(path) == 0)
-				printf("removed %s\n", path);
-		}
-}
-
 /* ---- gc ------------------------------------------------------------------ */
-
-/* A size-0 file: its creator died before initialising it. */
-static int gc_empty(const struct opts *o, const struct entry *e)
-{
-	struct shm_seg seg = { .fd = -1 };
-	struct stat st;
-	int status = 0;
-
-	seg.fd = open(e->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (seg.fd < 0)
-		return 0;
-	/* Under the admin lock nobody is initialising it right now. */
-	if (shm_seg_admin_lock(&seg) == 0) {
-		if (fstat(seg.fd, &st) == 0 && st.st_size == 0 &&
-		    time(NULL) - st.st_mtime >= STALE_EMPTY_S) {
-			if (o->dry_run) {
-				printf("would remove %s (empty)\n", e->path);
-			} else if (unlink(e->path) == 0) {
-				printf("removed %s (empty)\n", e->path);
-			} else {
-				fprintf(stderr, "alsa-loopback: cannot remove %s: %s\n", e->path,
-					strerror(errno));
-				status = 1;
-			}
-		}
-		shm_seg_admin_unlock(&seg);
-	}
-	close(seg.fd);
-	return status;
-}
 
 static int cmd_gc(const struct opts *o)
 {
@@ -489,25 +498,20 @@ static int cmd_gc(const struct opts *o)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		struct shm_seg seg;
-		struct stat st;
 		char why[768];
 		bool held = false;
 		int err;
 
-		if (lstat(v[i].path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-			status |= gc_empty(o, &v[i]);
-			continue;
-		}
-		err = shm_seg_attach_path(&seg, v[i].path, why, sizeof(why));
+		err = entry_attach(o, &v[i], &seg, why, sizeof(why));
 		if (err < 0) {
-			/* Not ours (or another version): never removed. */
+			/* Not ours (or another version, or planted): never removed. */
 			fprintf(stderr, "alsa-loopback: kept %s\n", why);
 			continue;
 		}
 		/*
 		 * The admin lock orders us with every attach: an end either
-		 * holds its lock before we look, or opens after we unlinked
-		 * (and then makes a new segment).
+		 * holds its lock before we look, or finds the file unlinked
+		 * after taking the lock (and then makes a new segment).
 		 */
 		err = shm_seg_admin_lock(&seg);
 		if (err < 0) {
@@ -519,14 +523,13 @@ static int cmd_gc(const struct opts *o)
 			for (unsigned int r = 0; r < SHM_ROLES; r++)
 				held |= shm_seg_end_held(&seg, c, r);
 		if (!held) {
-			if (o->dry_run) {
-				printf("would remove %s\n", v[i].path);
-			} else if (unlink(v[i].path) == 0) {
-				printf("removed %s\n", v[i].path);
-				remove_bells(v[i].path);
-			} else {
+			/* Removed by descriptor: a name swapped since our look is kept. */
+			err = o->dry_run ? 0 : shm_seg_remove(&seg);
+			if (err == 0) {
+				printf("%s %s\n", o->dry_run ? "would remove" : "removed", v[i].path);
+			} else if (err != -ESTALE) {
 				fprintf(stderr, "alsa-loopback: cannot remove %s: %s\n", v[i].path,
-					strerror(errno));
+					strerror(-err));
 				status = 1;
 			}
 		}
@@ -543,7 +546,7 @@ static int cmd_gc(const struct opts *o)
 static int usage(void)
 {
 	fprintf(stderr, "usage: alsa-loopback [--dir DIR] [--card KEY] "
-		"list|watch|gc [--json] [--interval S] [--count N] [--dry-run]\n"
+		"list|watch|gc [--all] [--json] [--interval S] [--count N] [--dry-run]\n"
 		"       alsa-loopback --help\n");
 	return 2;
 }
@@ -554,6 +557,7 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "card", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'D' },
@@ -580,6 +584,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			o.json = true;
+			break;
+		case 'a':
+			o.all = true;
 			break;
 		case 'i':
 			o.interval = strtod(optarg, &end);
