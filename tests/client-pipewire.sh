@@ -57,10 +57,11 @@ srv_bg "$CLI_TMP/wireplumber.log" wireplumber
 wpid=$SRV_BG
 srv_wait "wireplumber did not connect" 30 $wpid "$CLI_TMP/wireplumber.log" \
 	sh -c 'pw-cli ls Client | grep -q "application.name = \"WirePlumber\""'
-# The cables are held once the nodes run: PipeWire opens its ALSA nodes at
-# start (they drive the graph).
-srv_wait "the sink node did not open loop:$A" 30 $ppid "$CLI_TMP/pipewire.log" \
-	test -e /dev/shm/alsa-loopback-"$LOOP_CARD".$A
+# PipeWire opens a node's device when the node runs (a probe at creation
+# opens and closes it, and the last one out removes an idle segment): the
+# sink node exists; the tones below prove it opened loop:$A.
+srv_wait "pipewire did not create the sink node on loop:$A" 30 $ppid "$CLI_TMP/pipewire.log" \
+	sh -c 'pw-cli ls Node | grep -q "node.name = \"loopsink\""'
 
 tone_wav "$CLI_TMP/tone.wav" 440 1
 
