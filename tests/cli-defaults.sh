@@ -19,7 +19,7 @@ EOF2
 sys=/usr/share/alsa/alsa.conf
 # A card-0 segment this test would create by mistake is removed at exit.
 [ -e /dev/shm/alsa-loopback-0.0 ] || CLI_STRAY=/dev/shm/alsa-loopback-0.0
-trap 'rm -f ${CLI_STRAY:-}; cli_cleanup' EXIT
+loop_at_exit 'rm -f ${CLI_STRAY:-}'
 
 for order in "user file first" "user file last"; do
 	case $order in

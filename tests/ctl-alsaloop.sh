@@ -10,7 +10,6 @@
 # device/subdevice snd_pcm_info() reports for loopcap:A.
 set -eu
 . "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
 PIDS=
 K=$LOOP_CARD
 A=1

@@ -5,7 +5,6 @@
 # playback; "amixer events" sees Slave Active change.
 set -eu
 . "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
 PIDS=
 K=$LOOP_CARD
 OUT=$CTL_TMP/out

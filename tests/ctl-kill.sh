@@ -4,7 +4,6 @@
 # segment stays set; the ctl must check that the playback end is held).
 set -eu
 . "$top_builddir/tests/env.sh"
-trap 'kill -9 $player 2>/dev/null || true; loop_cleanup' EXIT
 N=6
 ctl="loopcap:SUBDEV=$N,CARD=$LOOP_CARD"
 active() {

@@ -4,7 +4,6 @@
 # page.
 set -eu
 . "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
 PIDS=
 K=$LOOP_CARD
 TOOL="$top_builddir/alsa-loopback"

@@ -11,7 +11,7 @@ set -eu
 . "$top_builddir/tests/env.sh"
 B="$top_builddir/tests"
 work=$(mktemp -d)
-trap 'rm -rf "$work"; loop_cleanup' EXIT
+loop_at_exit 'rm -rf "$work"'
 card="h$$"
 cat >"$work/rc" <<EOR
 pcm.hp { type loopback card "$card" subdevice 0 device 0 dir "$work/d" }

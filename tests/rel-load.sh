@@ -4,5 +4,5 @@
 # xrun.  The full run is scripts/reliability.sh --load 64 30.
 set -eu
 . "$top_builddir/tests/env.sh"
-exec sh "$top_srcdir/scripts/reliability.sh" --build "$top_builddir" \
+sh "$top_srcdir/scripts/reliability.sh" --build "$top_builddir" \
 	--load "${REL_LOAD_CABLES:-8}" "${REL_LOAD_SECONDS:-5}"

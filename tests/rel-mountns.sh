@@ -12,7 +12,7 @@ if ! unshare --mount sh -c 'mount -t tmpfs tmpfs /dev/shm' >/dev/null 2>&1; then
 	exit 77
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"; loop_cleanup' EXIT
+loop_at_exit 'rm -rf "$work"'
 mkdir "$work/vol"
 cat >"$work/rc" <<EOR
 pcm.vp { type loopback card "$LOOP_CARD" subdevice 1 device 0 dir "$work/vol" }

@@ -33,8 +33,7 @@ fi
 
 SEG_BYTES=$((4 * 1024 * 1024 + 16384))
 work=$(mktemp -d)
-trap 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"'
 FMT="-t raw -f S16_LE -c 2 -r 48000"
 
 # mount_tmpfs NAME SIZE: a fresh tmpfs at $work/NAME.

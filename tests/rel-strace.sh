@@ -57,16 +57,7 @@ FMT="-t raw -f S16_LE -c 2 -r $RATE --period-size=$PERIOD --buffer-size=$((PERIO
 
 work=$(mktemp -d)
 peer=
-cleanup() {
-	if [ -n "$peer" ]; then
-		kill "$peer" 2>/dev/null || true
-		wait "$peer" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-	loop_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit 'rm -rf "$work"'
 
 dev() {
 	echo "$1:SUBDEV=$2,CARD=$LOOP_CARD"

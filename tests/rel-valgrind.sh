@@ -14,7 +14,7 @@ if [ -n "$SANITIZER_PRELOAD" ]; then
 	exit 77
 fi
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+loop_at_exit 'rm -f "$log"'
 rc=0
 timeout 120 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
