@@ -7,8 +7,8 @@
 # installed.  Here the user's file is read before the snippets, as it is
 # then; both snippets must keep its values (PCMs and controls).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 command -v amixer >/dev/null 2>&1 || skip "amixer is not installed"
 
 F=S16_LE R=48000 C=2

@@ -4,8 +4,8 @@
 # (pcm.!default in the user's configuration); arecord on loopcap:N hears
 # 1000 Hz for 1 s.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 CHROMIUM=
 for c in chromium chromium-browser; do

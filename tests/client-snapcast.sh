@@ -4,8 +4,8 @@
 # into loop:A is heard on loopcap:B with the right frequency and length, about
 # snapserver's buffer (1000 ms) later.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 for p in snapserver snapclient; do
 	command -v $p >/dev/null 2>&1 || skip "$p is not installed (Debian package $p)"

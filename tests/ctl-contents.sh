@@ -4,7 +4,7 @@
 # segments; cset/cget reach the right cable; values follow a running
 # playback; "amixer events" sees Slave Active change.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
+. "$top_srcdir/tests/lib/ctl.sh"
 PIDS=
 K=$LOOP_CARD
 OUT=$CTL_TMP/out

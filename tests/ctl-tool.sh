@@ -3,7 +3,7 @@
 # watch with fill levels, gc removes only dead segments, --help is the man
 # page.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
+. "$top_srcdir/tests/lib/ctl.sh"
 PIDS=
 K=$LOOP_CARD
 TOOL="$top_builddir/alsa-loopback"

@@ -29,9 +29,9 @@
 #     must end by itself (no timeout kill).
 #
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lossless-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/lossless.sh"
 
 SRC="$CLI_TMP/src.raw" REC="$CLI_TMP/rec.raw"
 ll_gen "$SRC" 1

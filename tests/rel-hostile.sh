@@ -8,7 +8,7 @@
 # field of both cables' headers while aplay/arecord (and rel-stream) stream:
 # no client dies of a signal or hangs.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 B="$top_builddir/tests"
 work=$(mktemp -d)
 loop_at_exit 'rm -rf "$work"'

@@ -7,7 +7,7 @@
 # lock holds while the survivor is attached and is free once both are gone.
 # Then the shortened random stress: scripts/reliability.sh --kills 50.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 work=$(mktemp -d)
 loop_at_exit 'rm -rf "$work"'

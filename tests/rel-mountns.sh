@@ -5,7 +5,7 @@
 # with the default (/dev/shm, private to each namespace) the ends do not
 # meet and the capture hears only silence.  Skips if unshare is not allowed.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 if ! unshare --mount sh -c 'mount -t tmpfs tmpfs /dev/shm' >/dev/null 2>&1; then
 	echo "SKIP: unshare --mount with a tmpfs mount is not permitted here"

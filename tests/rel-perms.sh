@@ -8,7 +8,7 @@
 # directory of their own under /tmp: the build tree may lie where they cannot
 # enter (a clone in a 0700 home or mktemp -d folder).
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root to create two users"
 	exit 77

@@ -15,7 +15,7 @@
 #       full tmpfs: a later opener gets a clean error or works, no signal.
 # Runs in a private mount namespace (unshare -m); skips if not permitted.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 
 if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	for t in aplay arecord timeout unshare mount dd cksum; do

@@ -28,7 +28,7 @@
 # tick by tick (deadlines one frame, 20.8 us, apart) makes 2.6-13 settimes
 # per period (517d86b), and up to 18000 per second were seen.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 
 command -v strace >/dev/null 2>&1 || { echo "SKIP: strace is not installed"; exit 77; }
 for t in aplay arecord timeout; do

@@ -4,7 +4,7 @@
 # error paths) for several cycles under valgrind memcheck; any error or
 # leak fails the test.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "SKIP: valgrind is not installed"
 	exit 77

@@ -9,9 +9,9 @@
 # - 16 shared openers per direction: the 17th fails (EBUSY) with a message
 #   naming 16; once one dies, the 17th gets in.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 F=S16_LE R=48000 C=2
 

@@ -10,9 +10,9 @@
 #   before it) and gone within 50 ms (+ one capture period) after it;
 # - D is heard after B is gone, without a gap, to the end.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 F=S16_LE R=48000 C=2 SUB=50 FB=4
 PERIOD=240	# capture period, frames (5 ms)

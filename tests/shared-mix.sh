@@ -11,9 +11,9 @@
 # limits; captures with long periods, up to the largest buffer allowed.
 # A single writer on a shared end is bit-exact (pcmcmp).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 R=48000 C=2
 STAGGER=0.1	# seconds between the writers' starts

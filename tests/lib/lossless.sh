@@ -1,9 +1,9 @@
 # Functions of the lossless-*.sh tests (the lossless clock: lossless:N,
-# losslesscap:N); source after tests/env.sh and tests/lib-cli.sh:
+# losslesscap:N); source after tests/lib/env.sh and tests/lib/cli.sh:
 #
-#   . "$top_builddir/tests/env.sh"
-#   . "$top_srcdir/tests/lib-cli.sh"
-#   . "$top_srcdir/tests/lossless-lib.sh"
+#   . "$top_builddir/tests/lib/env.sh"
+#   . "$top_srcdir/tests/lib/cli.sh"
+#   . "$top_srcdir/tests/lib/lossless.sh"
 #
 # A lossless recording has no leading silence: it is the played data, then
 # at most one period of zeros (aplay pads its last period).  tests/pcmcmp

@@ -1,10 +1,10 @@
-# Functions of the cli-*.sh tests (on top of tests/env.sh); source after it:
+# Functions of the cli-*.sh tests (on top of tests/lib/env.sh); source after it:
 #
-#   . "$top_builddir/tests/env.sh"
-#   . "$top_srcdir/tests/lib-cli.sh"
+#   . "$top_builddir/tests/lib/env.sh"
+#   . "$top_srcdir/tests/lib/cli.sh"
 #
 # Every client runs through alsa_client and timeout, so a hang fails the test
-# instead of CI.  At exit (tests/env.sh's trap), background clients still
+# instead of CI.  At exit (tests/lib/env.sh's trap), background clients still
 # running are stopped, our segments removed (loop_cleanup, and the extra card
 # keys of cli_card) and the scratch directory deleted.
 
