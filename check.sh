@@ -16,18 +16,21 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 # Everything the suite starts inherits LOOP_SUITE in its environment (a
-# caller's, e.g. .ci/run's, is kept): a process that still carries it after
-# a make check was left behind, whatever became of its parent.  Segments:
-# those of the tests' card keys (t<pid>, c<pid>-..., vg<pid>) that were not
-# in /dev/shm before (LOOP_SUITE_SHM: a caller's list of before) and whose
-# test is gone.
-LOOP_SUITE=${LOOP_SUITE:-$$.$(date +%s)}
-export LOOP_SUITE
-if [ -z "${LOOP_SUITE_SHM:-}" ]; then
-	LOOP_SUITE_SHM=$(mktemp)
-	ls /dev/shm >"$LOOP_SUITE_SHM"
-	trap 'rm -f "$LOOP_SUITE_SHM"' EXIT
-fi
+# caller's, e.g. .ci/run's, is kept; set after the packages are installed,
+# so that a daemon a package starts is not counted): a process that still
+# carries it after a make check was left behind, whatever became of its
+# parent.  Segments: those of the tests' card keys (t<pid>, c<pid>-...,
+# vg<pid>) that were not in /dev/shm before (LOOP_SUITE_SHM: a caller's list
+# of before) and whose test is gone.
+suite_begin() {
+	LOOP_SUITE=${LOOP_SUITE:-$$.$(date +%s)}
+	export LOOP_SUITE
+	if [ -z "${LOOP_SUITE_SHM:-}" ]; then
+		LOOP_SUITE_SHM=$(mktemp)
+		ls /dev/shm >"$LOOP_SUITE_SHM"
+		trap 'rm -f "$LOOP_SUITE_SHM"' EXIT
+	fi
+}
 # ppid PID: its parent's pid (empty if gone).
 ppid() {
 	sed -n 's/^.*) . \([0-9]*\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true
@@ -87,6 +90,10 @@ suite_leftovers() {
 	[ $_bad = 0 ]
 }
 if [ "${1:-}" = --leftovers ]; then
+	[ -n "${LOOP_SUITE:-}" ] && [ -n "${LOOP_SUITE_SHM:-}" ] || {
+		echo "check.sh --leftovers: LOOP_SUITE and LOOP_SUITE_SHM must be set (as .ci/run does)" >&2
+		exit 2
+	}
 	suite_leftovers "end of the run"
 	exit
 fi
@@ -94,6 +101,7 @@ fi
 . ./deps.sh
 LOOP_EXTRA_DEPS="${LOOP_EXTRA_DEPS:-} $LOOP_CLIENT_DEPS"
 loop_install_deps
+suite_begin
 
 step() { printf '\n== %s\n' "$*"; }
 run_check() {	# run_check BUILDDIR CONFIGURE-ARGS...
