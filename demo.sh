@@ -13,7 +13,7 @@ mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
 make -s -j"$(nproc)"
-. tests/env.sh
+. tests/lib/env.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; loop_cleanup' EXIT
 

@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-if [ -z "$builddir" ] || [ ! -f "$builddir/tests/env.sh" ]; then
+if [ -z "$builddir" ] || [ ! -f "$builddir/tests/lib/env.sh" ]; then
 	echo "bench.sh: --builddir must name a configured build directory" >&2
 	exit 2
 fi
@@ -54,7 +54,7 @@ fi
 # A card key of our own: never meet a user's cables or a test's.
 LOOP_CARD="bench$$"
 export LOOP_CARD
-. "$builddir/tests/env.sh"
+. "$builddir/tests/lib/env.sh"
 B="$builddir/bench"
 tmp=$(mktemp -d /tmp/alsa-loopback-bench.XXXXXX)
 rows="$tmp/rows"
@@ -176,7 +176,7 @@ started=$(date +%s)
 # The peers' packages (deps.sh: LOOP_BENCH_DEPS): say which are missing.
 # The bench installs nothing.
 bench_missing=
-# shellcheck disable=SC2154 # top_srcdir: from tests/env.sh
+# shellcheck disable=SC2154 # top_srcdir: from tests/lib/env.sh
 if command -v dpkg-query >/dev/null && [ -f "$top_srcdir/deps.sh" ]; then
 	for p in $(. "$top_srcdir/deps.sh" && echo "${LOOP_BENCH_DEPS:-}"); do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -3,8 +3,8 @@
 # once with a message that names the end; the first one is not disturbed;
 # the end is free again as soon as its user exits.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 N=4 F=S16_LE R=48000 C=2
 PLAY=$(cli_dev loop $N) CAP=$(cli_dev loopcap $N)

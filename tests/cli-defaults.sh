@@ -7,8 +7,8 @@
 # installed.  Here the user's file is read before the snippets, as it is
 # then; both snippets must keep its values (PCMs and controls).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 command -v amixer >/dev/null 2>&1 || skip "amixer is not installed"
 
 F=S16_LE R=48000 C=2
@@ -18,8 +18,8 @@ defaults.loopback.subdevice 7
 EOF2
 sys=/usr/share/alsa/alsa.conf
 # A card-0 segment this test would create by mistake is removed at exit.
-[ -e $LOOP_SHM/alsa-loopback-0.0 ] || CLI_STRAY=$LOOP_SHM/alsa-loopback-0.0
-trap 'rm -f ${CLI_STRAY:-}; cli_cleanup' EXIT
+[ -e "$LOOP_SHM/alsa-loopback-0.0" ] || CLI_STRAY=$LOOP_SHM/alsa-loopback-0.0
+loop_at_exit 'rm -f ${CLI_STRAY:-}'
 
 for order in "user file first" "user file last"; do
 	case $order in

@@ -4,8 +4,8 @@
 # (non-zero exit, no hang) with a message that names the problem, and a
 # damaged segment must be left exactly as it was.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 head -c 1600 /dev/zero >"$CLI_TMP/zero.raw"	# 0.1 s of S16_LE 8000 Hz mono
 

@@ -5,8 +5,8 @@
 # rate low enough for 100+ ms buffers).  A capture with nobody playing
 # records the format's silence exactly as alsa-lib defines it.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 # The silence values the contract names, cross-checked against alsa-lib.
 [ "$("$PCMCMP" --silence U8)" = 80 ] || fail "alsa-lib's U8 silence is not 0x80"

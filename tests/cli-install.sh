@@ -4,8 +4,8 @@
 # and a link to them where alsa-lib reads snippets; aplay -L then lists the
 # four devices with their descriptions, and the installed plugin plays.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 # The install directories as configured (fully expanded by make).
 (
@@ -96,7 +96,7 @@ check_hints() {
 	pass "$1: $2 -L lists loop, loopcap, plugloop, plugloopcap with their descriptions"
 }
 
-# The build tree's configuration (tests/env.sh).
+# The build tree's configuration (tests/lib/env.sh).
 check_hints "build tree" aplay
 check_hints "build tree" arecord
 

@@ -3,8 +3,8 @@
 # cable's format/rate/channels; the raw device then refuses other values,
 # plug converts; once both ends have closed the cable is free again.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 N=2
 PLAY=$(cli_dev loop $N) CAP=$(cli_dev loopcap $N)

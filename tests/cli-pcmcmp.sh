@@ -3,8 +3,8 @@
 # a flipped byte, a dropout, a shift, a missing start or end, noise after
 # the data, a wrong silence value.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 T=$CLI_TMP
 cli_gen "$T/p.raw" S16_LE 8000 2 0.1		# 800 frames of 4 bytes

@@ -5,8 +5,8 @@
 # cable of the same subdevice never hear each other, even all at once.
 # Durations are checked with wide margins only (shared, noisy CI machines).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 F=S16_LE R=48000 C=2
 A=$LOOP_CARD B=${LOOP_CARD}b

@@ -4,8 +4,8 @@
 # cables of a subdevice, mmap and non-blocking clients, tiny and huge
 # periods, every device-name form, and sox as a client.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 F=S16_LE R=48000 C=2
 

@@ -4,8 +4,8 @@
 # (pcm.!default in the user's configuration); arecord on loopcap:N hears
 # 1000 Hz for 1 s.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 CHROMIUM=
 for c in chromium chromium-browser; do
@@ -45,7 +45,7 @@ chromium_reap() {
 	done
 	for _p in $(chromium_pids); do kill -9 "$_p" 2>/dev/null || true; done
 }
-trap 'chromium_reap; cli_cleanup' EXIT
+loop_at_exit chromium_reap
 
 # chromium_tone NAME SUBDEV [CHROMIUM-ARGS...]: record loopcap:SUBDEV while
 # Chromium plays the page; stop both once the whole tone is in.

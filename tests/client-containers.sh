@@ -13,8 +13,8 @@
 #    capture hears silence, and nothing reaches the host's /dev/shm.
 # Skips where unprivileged user namespaces are disabled.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 for t in unshare setpriv; do
 	command -v $t >/dev/null 2>&1 || skip "$t is not installed (util-linux)"
@@ -46,7 +46,7 @@ fi
 # unprivileged uids; the shared directory is the "volume" (group g, 2770).
 W=$(mktemp -d "${TMPDIR:-/tmp}/alsa-loopback-ct.XXXXXX")
 cleanup_w() { rm -rf "$W"; }
-trap 'cleanup_w; cli_cleanup' EXIT
+loop_at_exit cleanup_w
 chmod 755 "$W"
 mkdir "$W/vol" "$W/a" "$W/b"
 if [ "$(id -u)" = 0 ]; then

@@ -4,8 +4,8 @@
 # plays into loop:M arrives bit-exact in a file written from alsasrc on
 # loopcap:M.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 command -v gst-launch-1.0 >/dev/null 2>&1 ||
 	skip "gst-launch-1.0 is not installed (gstreamer1.0-tools)"

@@ -9,9 +9,9 @@
 # reported are printed; an attempt spoilt by one (a 10.7 ms buffer on a
 # loaded machine) is retried, twice at most.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lib-server.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/server.sh"
 
 for p in jackd jack_connect jack_lsp; do
 	command -v $p >/dev/null 2>&1 || skip "$p is not installed (Debian package jackd2)"

@@ -6,9 +6,9 @@
 # now and then and underruns (a gap in the tone, "underrun" in its log), on
 # any device; this test gives it 500 ms, as docs/clients.md advises.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lib-server.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/server.sh"
 
 command -v mpv >/dev/null 2>&1 || skip "mpv is not installed (Debian package mpv)"
 

@@ -7,9 +7,9 @@
 # one played by aplay into loop:B arrives at pw-record from the source, with
 # the right frequency and length, no dropout, no click.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lib-server.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/server.sh"
 
 for p in pipewire wireplumber pw-play pw-record pw-cli; do
 	command -v $p >/dev/null 2>&1 ||

@@ -7,8 +7,8 @@
 # configuration (no arguments), so the test points loop/loopcap at its own
 # card and subdevice with defaults.loopback.*, as a user would.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 PY=/usr/bin/python3	# Debian's, where python3-pyaudio installs
 [ -x $PY ] && $PY -c 'import pyaudio' 2>/dev/null ||

@@ -7,9 +7,9 @@
 # dropout, no click.  PulseAudio picks its scheduling itself (it turns timer
 # scheduling off in a VM); the log line saying which is printed.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lib-server.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/server.sh"
 
 command -v pulseaudio >/dev/null 2>&1 ||
 	skip "pulseaudio is not installed (Debian package pulseaudio)"

@@ -7,8 +7,8 @@
 # packets) and the kernel's UDP receive errors, with the default buffers and
 # with small ones.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 command -v gst-launch-1.0 >/dev/null 2>&1 ||
 	skip "gst-launch-1.0 is not installed (gstreamer1.0-tools)"

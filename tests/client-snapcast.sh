@@ -4,8 +4,8 @@
 # into loop:A is heard on loopcap:B with the right frequency and length, about
 # snapserver's buffer (1000 ms) later.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 for p in snapserver snapclient; do
 	command -v $p >/dev/null 2>&1 || skip "$p is not installed (Debian package $p)"
@@ -55,7 +55,7 @@ alsa_client_timeout 20 "$TONE" probe "loop:$A,$LOOP_CARD" "loopcap:$B,$LOOP_CARD
 	"$CLI_TMP/snap.raw" >"$CLI_TMP/probe.out" 2>&1 || rc=$?
 cat "$CLI_TMP/probe.out"
 if [ $rc -ne 0 ]; then
-	tail -20 "$CLI_TMP/server.log" "$CLI_TMP/client.log" >&2
+	tail -n 20 "$CLI_TMP/server.log" "$CLI_TMP/client.log" >&2
 	cli_keep "$CLI_TMP/snap.raw"
 	fail "the 1000 Hz tone did not arrive intact through snapserver and snapclient"
 fi

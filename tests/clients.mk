@@ -12,12 +12,12 @@ CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaud
 	tests/client-pipewire.sh tests/client-jack.sh tests/client-mpv.sh \
 	tests/client-containers.sh
 TESTS += $(CLIENT_TESTS)
-EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py tests/lib-server.sh \
+EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py tests/lib/server.sh \
 	scripts/deb-check.sh docs/clients.md
 
 # make installcheck: the CLI tests and the lossless round trip (the stock
 # lossless names come from the installed snippet) against the installed plugins and the
-# system's ALSA configuration (tests/env.sh with LOOP_INSTALLED=1).
+# system's ALSA configuration (tests/lib/env.sh with LOOP_INSTALLED=1).
 INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
 	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh tests/lossless-roundtrip.sh
 installcheck-local: tests/pcmcmp$(EXEEXT)

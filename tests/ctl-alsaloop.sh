@@ -9,8 +9,7 @@
 # 1.2.8: -Y/--cctl is the capture ctl, -X/--pctl the playback ctl), at the
 # device/subdevice snd_pcm_info() reports for loopcap:A.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
+. "$top_srcdir/tests/lib/ctl.sh"
 PIDS=
 K=$LOOP_CARD
 A=1

@@ -4,8 +4,7 @@
 # segments; cset/cget reach the right cable; values follow a running
 # playback; "amixer events" sees Slave Active change.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
+. "$top_srcdir/tests/lib/ctl.sh"
 PIDS=
 K=$LOOP_CARD
 OUT=$CTL_TMP/out

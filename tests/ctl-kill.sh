@@ -3,8 +3,7 @@
 # loop:N, off at once after aplay is killed with SIGKILL (the flag in the
 # segment stays set; the ctl must check that the playback end is held).
 set -eu
-. "$top_builddir/tests/env.sh"
-trap 'kill -9 $player 2>/dev/null || true; loop_cleanup' EXIT
+. "$top_builddir/tests/lib/env.sh"
 N=6
 ctl="loopcap:SUBDEV=$N,CARD=$LOOP_CARD"
 active() {

@@ -3,8 +3,7 @@
 # watch with fill levels, gc removes only dead segments, --help is the man
 # page.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
-trap 'kill $PIDS 2>/dev/null || true; ctl_cleanup' EXIT
+. "$top_srcdir/tests/lib/ctl.sh"
 PIDS=
 K=$LOOP_CARD
 TOOL="$top_builddir/alsa-loopback"

@@ -6,4 +6,4 @@ tests_test_ctl_LDADD = libloopshm.la $(ALSA_LIBS)
 
 CTL_TESTS = tests/ctl-kill.sh tests/ctl-contents.sh tests/ctl-tool.sh tests/ctl-alsaloop.sh
 TESTS += tests/test-ctl $(CTL_TESTS)
-EXTRA_DIST += $(CTL_TESTS) tests/ctl-env.sh
+EXTRA_DIST += $(CTL_TESTS) tests/lib/ctl.sh

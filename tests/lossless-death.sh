@@ -6,9 +6,9 @@
 # writes and in its drain, and after SIGCONT both finish, bit-exact; a
 # reader killed while the writer drains ends the drain with -ENODEV.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lossless-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/lossless.sh"
 
 SRC="$CLI_TMP/src.raw" REC="$CLI_TMP/rec.raw"
 ll_gen "$SRC" 20

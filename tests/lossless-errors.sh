@@ -6,9 +6,9 @@
 # cable is not locked to a clock once its ends are gone; aplay -L and
 # arecord -L list the lossless names.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lossless-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/lossless.sh"
 
 L=$LOOP_CARD
 head -c $((R * FB / 10)) /dev/zero >"$CLI_TMP/zero.raw"

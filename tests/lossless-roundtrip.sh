@@ -7,9 +7,9 @@
 # installed), GStreamer's alsasink with sync=false (if installed), and
 # readers that stop after 2 s (arecord -d 2, sox trim 0 2) get exactly 2 s.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/lossless-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/lossless.sh"
 
 SECS=60
 MAX_MS=15000	# 60 s of audio must take less than this (wall clock)

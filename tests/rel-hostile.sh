@@ -8,10 +8,10 @@
 # field of both cables' headers while aplay/arecord (and rel-stream) stream:
 # no client dies of a signal or hangs.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 B="$top_builddir/tests"
 work=$(mktemp -d)
-trap 'rm -rf "$work"; loop_cleanup' EXIT
+loop_at_exit 'rm -rf "$work"'
 card="h$$"
 cat >"$work/rc" <<EOR
 pcm.hp { type loopback card "$card" subdevice 0 device 0 dir "$work/d" }

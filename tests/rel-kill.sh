@@ -7,10 +7,10 @@
 # lock holds while the survivor is attached and is free once both are gone.
 # Then the shortened random stress: scripts/reliability.sh --kills 50.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 work=$(mktemp -d)
-trap 'rm -rf "$work"; loop_cleanup' EXIT
+loop_at_exit 'rm -rf "$work"'
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 # within X LO HI: LO <= X <= HI (decimals)
 within() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }

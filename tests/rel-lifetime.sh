@@ -9,7 +9,7 @@
 # must be bit-exact (a player left on an unlinked file would play to
 # nobody), and nothing may be left in the directory afterwards.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 [ -x "$RS" ] || fail "$RS is not built (make check builds it)"
 N=5 F=9600 ROUNDS=${LIFETIME_ROUNDS:-12}
@@ -22,8 +22,7 @@ stop_churn() {
 	wait 2>/dev/null || true
 	churners=
 }
-trap 'stop_churn; rm -rf "$work"; loop_cleanup' EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit 'stop_churn; rm -rf "$work"'
 seg="$LOOP_SHM/alsa-loopback-$LOOP_CARD.$N"
 
 # The other cable of subdevice N (device 1 playback, device 0 capture):

@@ -5,14 +5,14 @@
 # with the default (/dev/shm, private to each namespace) the ends do not
 # meet and the capture hears only silence.  Skips if unshare is not allowed.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 if ! unshare --mount sh -c 'mount -t tmpfs tmpfs /dev/shm' >/dev/null 2>&1; then
 	echo "SKIP: unshare --mount with a tmpfs mount is not permitted here"
 	exit 77
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"; loop_cleanup' EXIT
+loop_at_exit 'rm -rf "$work"'
 mkdir "$work/vol"
 cat >"$work/rc" <<EOR
 pcm.vp { type loopback card "$LOOP_CARD" subdevice 1 device 0 dir "$work/vol" }

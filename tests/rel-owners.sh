@@ -13,7 +13,7 @@
 #   - a 'perm' that grants read without write is refused at open.
 # Needs root (useradd, mount namespaces); skips otherwise.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to create two users and a mount namespace"
 for t in useradd userdel groupadd groupdel setpriv unshare mount sysctl aplay arecord cmp; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not available"
@@ -43,8 +43,7 @@ cleanup() {
 	rm -rf "$work"
 	umount /dev/shm 2>/dev/null || true
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit cleanup
 groupadd "$grp"
 useradd -M -d "$work" -s /bin/sh -G "$grp" "$ua"
 useradd -M -d "$work" -s /bin/sh -G "$grp" "$ub"

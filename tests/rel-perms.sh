@@ -1,12 +1,16 @@
 #!/bin/sh
-# Permissions: two unprivileged users A and B.  A segment is created 0600 by
-# default, so B cannot open A's cable: arecord fails with "permission denied"
-# and a message that names the 'perm' and 'group' keys.  With perm 0660 and
-# group <shared group> (both users members) A plays and B records bit-exact,
-# in /dev/shm and in a shared 'dir'.  Needs root (useradd); skips otherwise.
+# Permissions in a shared 'dir': two unprivileged users A and B.  A segment
+# is created 0600 by default, so B cannot open A's cable: arecord fails with
+# "permission denied" and a message that names the 'perm' and 'group' keys.
+# With perm 0660 and group <shared group> (both users members) A plays and B
+# records bit-exact.  (Without 'dir' each user has a private directory and
+# the two never meet: tests/rel-owners.sh.)  Needs root (useradd); skips
+# otherwise.
+# The users run copies of rel-stream, the plugin and its configuration in a
+# directory of their own under /tmp: the build tree may lie where they cannot
+# enter (a clone in a 0700 home or mktemp -d folder).
 set -eu
-. "$top_builddir/tests/env.sh"
-RS="$top_builddir/tests/rel-stream"
+. "$top_builddir/tests/lib/env.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root to create two users"
 	exit 77
@@ -18,15 +22,14 @@ for t in useradd userdel groupadd groupdel setpriv; do
 	fi
 done
 ua="rla$$" ub="rlb$$" grp="rlg$$"
-work=$(mktemp -d)
+work=$(mktemp -d /tmp/alsa-loopback-perms.XXXXXX)
 cleanup() {
 	userdel "$ua" 2>/dev/null || true
 	userdel "$ub" 2>/dev/null || true
 	groupdel "$grp" 2>/dev/null || true
 	rm -rf "$work"
-	loop_cleanup
 }
-trap cleanup EXIT
+loop_at_exit cleanup
 groupadd "$grp"
 useradd -M -d "$work" -s /bin/sh -G "$grp" "$ua"
 useradd -M -d "$work" -s /bin/sh -G "$grp" "$ub"
@@ -34,9 +37,22 @@ chmod 0755 "$work"
 mkdir "$work/share"
 chown "root:$grp" "$work/share"
 chmod 2770 "$work/share"
+# What the users run, where they can reach it.
+install -m 0755 "$top_builddir/tests/rel-stream" "$work/rel-stream"
+RS="$work/rel-stream"
+if [ -z "${LOOP_INSTALLED:-}" ]; then
+	install -m 0644 "$top_builddir/.libs/libasound_module_pcm_loopback.so" "$top_srcdir/50-loopback.conf" \
+		"$work/"
+	cat >"$work/asoundrc" <<EOR
+pcm_type.loopback {
+	lib "$work/libasound_module_pcm_loopback.so"
+}
+<$work/50-loopback.conf>
+EOR
+	chmod 0644 "$work/asoundrc"
+	export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$work/asoundrc"
+fi
 cat >"$work/rc" <<EOR
-pcm.sp { type loopback card "$LOOP_CARD" subdevice 2 device 0 perm 0660 group "$grp" }
-pcm.sc { type loopback card "$LOOP_CARD" subdevice 2 device 1 perm 0660 group "$grp" }
 pcm.dp { type loopback card "$LOOP_CARD" subdevice 3 device 0 dir "$work/share" }
 pcm.dc { type loopback card "$LOOP_CARD" subdevice 3 device 1 dir "$work/share" }
 pcm.gp { type loopback card "$LOOP_CARD" subdevice 4 device 0 dir "$work/share" perm 0660 group "$grp" }
@@ -52,32 +68,62 @@ san=
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
 AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
 AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
+# Can the users run rel-stream and read the ALSA configuration (every file
+# of ALSA_CONFIG_PATH)?  If not, nothing below could say anything about
+# permissions of segments: skip, saying why.
+for u in "$AS_A" "$AS_B"; do
+	st=0
+	$u "$RS" open -D null >"$work/pre" 2>&1 || st=$?
+	grep -q "open: ok" "$work/pre" ||
+		skip "a throw-away user cannot run $RS or read the ALSA configuration" \
+			"($ALSA_CONFIG_PATH) (exit $st): $(tr '\n' ' ' <"$work/pre")"
+done
 F=24000
+
+# stop_a: end A's player (SIGTERM: a clean "summary") and reap it.
+stop_a() {
+	kill -TERM "$a" 2>/dev/null || true
+	wait "$a" || true
+}
 
 # refused NAME PLAYPCM CAPPCM SEGPATH: A holds the playback, B is refused.
 refused() {
 	$AS_A "$RS" play -D "$2" -T 30 >"$work/a" 2>&1 &
 	a=$!
-	wait_for "$work/a" started || bad "$1: A could not play"
+	if ! wait_for "$work/a" started; then
+		stop_a
+		bad "$1: user A's rel-stream play -D $2 did not start (so B was not tried); A said:"
+		cat "$work/a"
+		return
+	fi
 	st=0
 	$AS_B timeout 20 arecord -D "$3" -f S16_LE -r 48000 -c 2 -d 1 /dev/null \
 		>"$work/b" 2>&1 || st=$?
-	kill -TERM "$a" 2>/dev/null || true
-	wait "$a" || true
+	stop_a
 	mode=$(stat -c '%a %U' "$4")
 	[ "$mode" = "600 $ua" ] || bad "$1: segment is '$mode', expected '600 $ua'"
 	if [ "$st" = 0 ]; then
-		bad "$1: B recorded from A's private cable"
+		bad "$1: user B's arecord -D $3 ran and exited 0 while A played into the segment ($mode)"
+	elif [ "$st" -ge 124 ]; then
+		bad "$1: user B's arecord did not run to an answer (exit $st: timeout or not executable):"
+		cat "$work/b"
 	elif ! grep -qi "permission denied" "$work/b" || ! grep -q "'perm'" "$work/b" ||
 	     ! grep -q "'group'" "$work/b"; then
-		bad "$1: B's refusal does not say permission denied and what to change:"
+		bad "$1: B's refusal (exit $st) does not say permission denied and what to change:"
 		cat "$work/b"
 	else
 		echo "$1: B refused: $(grep -i 'permission denied' "$work/b" | head -n 1)"
 	fi
 	# The errno is EACCES.
-	$AS_B "$RS" open -C -D "$3" >"$work/o" 2>&1 || true
-	grep -q "error 13 " "$work/o" || { bad "$1: open did not return EACCES"; cat "$work/o"; }
+	st=0
+	$AS_B "$RS" open -C -D "$3" >"$work/o" 2>&1 || st=$?
+	if ! grep -q "^open: " "$work/o"; then
+		bad "$1: user B's rel-stream open -C -D $3 gave no open result (exit $st):"
+		cat "$work/o"
+	elif ! grep -q "error 13 " "$work/o"; then
+		bad "$1: user B's open of $3 did not fail with EACCES (13):"
+		cat "$work/o"
+	fi
 }
 
 # shared NAME PLAYPCM CAPPCM SEGPATH: A creates the segment and plays, B
@@ -85,11 +131,18 @@ refused() {
 shared() {
 	$AS_A "$RS" play -D "$2" -n $F -g -T 30 >"$work/a" 2>&1 &
 	a=$!
-	wait_for "$work/a" opened || bad "$1: A could not open"
+	if ! wait_for "$work/a" opened; then
+		stop_a
+		bad "$1: user A's rel-stream play -D $2 did not open (so B was not tried); A said:"
+		cat "$work/a"
+		return
+	fi
 	mode=$(stat -c '%a %U %G' "$4")
 	[ "$mode" = "660 $ua $grp" ] || bad "$1: segment is '$mode', expected '660 $ua $grp'"
-	(st=0; $AS_B timeout 20 arecord -D "$3" -f S16_LE -r 48000 -c 2 -d 2 -t raw \
-		2>"$work/b.err" | "$RS" verify -e $F >"$work/b" || st=$?; echo "$st" >"$work/b.rc") &
+	rm -f "$work/b.arc" "$work/b.rc"
+	( ( st=0; $AS_B timeout 20 arecord -D "$3" -f S16_LE -r 48000 -c 2 -d 2 -t raw \
+		2>"$work/b.err" || st=$?; echo "$st" >"$work/b.arc" ) |
+		{ st=0; "$RS" verify -e $F >"$work/b" || st=$?; echo "$st" >"$work/b.rc"; } ) &
 	rec=$!
 	_wi=0
 	while ! grep -q Recording "$work/b.err" 2>/dev/null && [ $_wi -lt 1000 ]; do
@@ -100,17 +153,21 @@ shared() {
 	sta=0
 	wait "$a" || sta=$?
 	wait "$rec" || true
-	if [ "$sta" != 0 ] || [ "$(cat "$work/b.rc")" != 0 ]; then
-		bad "$1: A ($sta) -> B ($(cat "$work/b.rc")) not bit-exact"
-		cat "$work/a" "$work/b" "$work/b.err"
-	else
+	arc=$(cat "$work/b.arc" 2>/dev/null || echo none) vrc=$(cat "$work/b.rc" 2>/dev/null || echo none)
+	if [ "$sta" = 0 ] && [ "$arc" = 0 ] && [ "$vrc" = 0 ]; then
 		echo "$1: A played, B recorded bit-exact: $(cut -c1-60 "$work/b")"
+	elif [ "$arc" != 0 ]; then
+		bad "$1: user B's arecord -D $3 exited $arc (A's player: $sta):"
+		cat "$work/b.err" "$work/a"
+	elif [ "$sta" != 0 ]; then
+		bad "$1: user A's rel-stream play -D $2 exited $sta (B's arecord: 0):"
+		cat "$work/a"
+	else
+		bad "$1: A played and B's arecord ran, but the recording is not the pattern, bit-exact:"
+		cat "$work/a" "$work/b"
 	fi
 }
 
-refused "default /dev/shm" "loop:SUBDEV=1,CARD=$LOOP_CARD" "loopcap:SUBDEV=1,CARD=$LOOP_CARD" \
-	"/dev/shm/alsa-loopback-$LOOP_CARD.1"
-shared "perm+group /dev/shm" sp sc "/dev/shm/alsa-loopback-$LOOP_CARD.2"
 refused "default in dir" dp dc "$work/share/alsa-loopback-$LOOP_CARD.3"
 shared "perm+group in dir" gp gc "$work/share/alsa-loopback-$LOOP_CARD.4"
 if [ "$fails" != 0 ]; then

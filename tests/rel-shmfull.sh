@@ -18,7 +18,7 @@
 #       cable costs nothing once nobody uses it).
 # Runs in a private mount namespace (unshare -m); skips if not permitted.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 
 if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	for t in aplay arecord timeout unshare mount dd cksum; do
@@ -36,8 +36,7 @@ fi
 
 SEG_BYTES=$((4 * 1024 * 1024 + 16384))
 work=$(mktemp -d)
-trap 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"'
 FMT="-t raw -f S16_LE -c 2 -r 48000"
 
 # mount_tmpfs NAME SIZE: a fresh tmpfs at $work/NAME.

@@ -30,7 +30,7 @@
 # tick by tick (deadlines one frame, 20.8 us, apart) makes 2.6-13 settimes
 # per period (517d86b), and up to 18000 per second were seen.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 
 command -v strace >/dev/null 2>&1 || { echo "SKIP: strace is not installed"; exit 77; }
 for t in aplay arecord timeout; do
@@ -59,16 +59,7 @@ FMT="-t raw -f S16_LE -c 2 -r $RATE --period-size=$PERIOD --buffer-size=$((PERIO
 
 work=$(mktemp -d)
 peer=
-cleanup() {
-	if [ -n "$peer" ]; then
-		kill "$peer" 2>/dev/null || true
-		wait "$peer" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-	loop_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+loop_at_exit 'rm -rf "$work"'
 
 dev() {
 	echo "$1:SUBDEV=$2,CARD=$LOOP_CARD"

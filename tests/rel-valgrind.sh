@@ -4,7 +4,7 @@
 # error paths) for several cycles under valgrind memcheck; any error or
 # leak fails the test.
 set -eu
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "SKIP: valgrind is not installed"
 	exit 77
@@ -14,7 +14,7 @@ if [ -n "$SANITIZER_PRELOAD" ]; then
 	exit 77
 fi
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+loop_at_exit 'rm -f "$log"'
 rc=0
 timeout 120 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \

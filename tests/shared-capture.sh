@@ -9,26 +9,29 @@
 # - 16 shared openers per direction: the 17th fails (EBUSY) with a message
 #   naming 16; once one dies, the 17th gets in.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 F=S16_LE R=48000 C=2
 
 # --- several captures of one shared end ----------------------------------
 SUB=40
 cli_gen "$CLI_TMP/src.raw" $F $R $C 0.5
-cli_bg arecord -q -D "$(cli_dev sharedloopcap $SUB)" -t raw -f $F -r $R -c $C -s $((R * 2)) \
+# The recorders run until they have heard the whole play and 1 s more,
+# however late each one started (a machine under load may take seconds to
+# start sox), and are then stopped (SIGINT).
+cli_bg arecord -q -D "$(cli_dev sharedloopcap $SUB)" -t raw -f $F -r $R -c $C -d 18 \
 	"$CLI_TMP/rec1.raw" 2>"$CLI_TMP/rec1.err"
 r1=$CLI_BG
-cli_bg arecord -q -M -D "$(cli_dev sharedloopcap $SUB)" -t raw -f $F -r $R -c $C -s $((R * 2)) \
+cli_bg arecord -q -M -D "$(cli_dev sharedloopcap $SUB)" -t raw -f $F -r $R -c $C -d 18 \
 	"$CLI_TMP/rec3.raw" 2>"$CLI_TMP/rec3.err"
 r3=$CLI_BG
 have_sox=0
 if sox -h 2>/dev/null | grep -q 'DRIVERS:.* alsa'; then
 	have_sox=1
 	cli_bg sox -q -V1 -t alsa -r $R -c $C -e signed -b 16 "$(cli_dev sharedloopcap $SUB)" \
-		-t raw -L "$CLI_TMP/rec2.raw" trim 0 2 2>"$CLI_TMP/rec2.err"
+		-t raw -L "$CLI_TMP/rec2.raw" trim 0 18 2>"$CLI_TMP/rec2.err"
 	r2=$CLI_BG
 	cli_wait_growth "$CLI_TMP/rec2.raw" "$r2" || {
 		cat "$CLI_TMP/rec2.err" >&2
@@ -52,12 +55,21 @@ cli_client aplay -q -D "$(cli_dev loop $SUB)" -t raw -f $F -r $R -c $C "$CLI_TMP
 recs="1 3"
 [ $have_sox -eq 0 ] || recs="1 2 3"
 for n in $recs; do
-	eval "p=\$r$n"
-	cli_wait "$p"
-	[ "$CLI_RC" -eq 0 ] || {
-		cat "$CLI_TMP/rec$n.err" >&2
-		fail "recorder $n on sharedloopcap:$SUB exited with $CLI_RC"
-	}
+	eval "rs$n=\$(stat -c %s \"\$CLI_TMP/rec\$n.raw\")"
+done
+for n in $recs; do
+	eval "p=\$r$n want=\$((rs$n + R * 4))"
+	_i=0
+	while [ "$(stat -c %s "$CLI_TMP/rec$n.raw")" -lt "$want" ]; do
+		kill -0 "$p" 2>/dev/null || {
+			cat "$CLI_TMP/rec$n.err" >&2
+			fail "recorder $n on sharedloopcap:$SUB ended before it had heard 1 s past the play"
+		}
+		_i=$((_i + 1))
+		[ $_i -le 500 ] || fail "recorder $n on sharedloopcap:$SUB did not record 1 s within 10 s"
+		sleep 0.02
+	done
+	shared_stop "$p"
 	if "$PCMCMP" "$CLI_TMP/src.raw" "$CLI_TMP/rec$n.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1; then
 		pass "recorder $n of sharedloopcap:$SUB: $(cat "$CLI_TMP/cmp.out")"
 	else

@@ -12,9 +12,9 @@
 # 3. Two clients playing into "default" at once (dmix's job): both tones
 #    are heard in bsnoop, mixed (louder than either alone).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 TONE="$top_builddir/tests/tonecheck"
 [ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"

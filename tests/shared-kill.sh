@@ -10,9 +10,9 @@
 #   before it) and gone within 50 ms (+ one capture period) after it;
 # - D is heard after B is gone, without a gap, to the end.
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 F=S16_LE R=48000 C=2 SUB=50 FB=4
 PERIOD=240	# capture period, frames (5 ms)
@@ -23,9 +23,11 @@ i=0
 for w in $WA $WB $WC $WD; do
 	i=$((i + 1))
 	# shellcheck disable=SC2046
-	"$MIX" gen "$CLI_TMP/w$i.raw" $F $C $((R * 4)) $(echo "$w" | tr , ' ')
+	"$MIX" gen "$CLI_TMP/w$i.raw" $F $C $((R * 12)) $(echo "$w" | tr , ' ')
 done
-cli_bg arecord -q -D "$(cli_dev loopcap $SUB)" -t raw -f $F -r $R -c $C -d 15 \
+# The writers play 12 s, and are killed at the end: long enough for the 13
+# holders to start on a loaded machine (seconds).
+cli_bg arecord -q -D "$(cli_dev loopcap $SUB)" -t raw -f $F -r $R -c $C -d 18 \
 	--period-size=$PERIOD --buffer-size=$((PERIOD * 20)) "$CLI_TMP/rec.raw" 2>"$CLI_TMP/rec.err"
 rpid=$CLI_BG
 cli_wait_growth "$CLI_TMP/rec.raw" "$rpid" || {

@@ -6,14 +6,14 @@
 # who was heard, whatever the start times.  Checked: every recorded frame
 # is silence or the exact (saturated) sum of some writers; each writer is
 # heard for exactly as many frames as it played, in one stretch; all of
-# them together for at least their known overlap.  S16_LE, S32_LE, U8
+# them together exactly where their stretches overlap.  S16_LE, S32_LE, U8
 # (around 0x80) and FLOAT_LE (plain sum, no clipping), saturation at both
 # limits; captures with long periods, up to the largest buffer allowed.
 # A single writer on a shared end is bit-exact (pcmcmp).
 set -eu
-. "$top_builddir/tests/env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
-. "$top_srcdir/tests/shared-lib.sh"
+. "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/shared.sh"
 
 R=48000 C=2
 STAGGER=0.1	# seconds between the writers' starts
@@ -104,12 +104,26 @@ mix_case() {
 			fi
 		fi
 	done
-	# All together for at least SECS - the staggering - 0.3 s of start-up.
+	# All together exactly where the writers' stretches overlap (each was
+	# heard in one stretch: checked above).  How long that is depends on
+	# how fast the machine started them, not on the plugin: a short overlap
+	# is a note.
 	_all=$(shared_field "$CLI_TMP/ana.out" all)
-	_need=$(echo "$R $_secs $_n $STAGGER" | awk '{ printf "%d", $1 * ($2 - ($3 - 1) * $4 - 0.3) }')
-	if [ "$_all" -lt "$_need" ]; then
-		bad "$_name: all $_n writers mixed in only $_all frames (at least $_need expected)"
+	_lo=0 _hi=-1 _one=1 _i=0
+	for _w in "$@"; do
+		_i=$((_i + 1))
+		_fi=$(shared_field "$CLI_TMP/ana.out" $_i first) _la=$(shared_field "$CLI_TMP/ana.out" $_i last)
+		[ "$(shared_field "$CLI_TMP/ana.out" $_i segments)" -eq 1 ] || _one=0
+		if [ $_i -eq 1 ] || [ "$_fi" -gt $_lo ]; then _lo=$_fi; fi
+		if [ $_i -eq 1 ] || [ "$_la" -lt $_hi ]; then _hi=$_la; fi
+	done
+	_need=$((_hi >= _lo ? _hi - _lo + 1 : 0))
+	if [ $_one -eq 1 ] && [ "$_all" -ne "$_need" ]; then
+		bad "$_name: all $_n writers mixed in $_all frames, but their stretches overlap in $_need" \
+			"(frames $_lo..$_hi)"
 		_ok=0
+	elif [ "$_need" -lt $((_frames / 2)) ]; then
+		echo "note: $_name: the $_n writers overlapped only $_need frames (started late: machine load)"
 	fi
 	if [ $_ok -eq 1 ]; then
 		pass "$_name: $_n writers, each heard for exactly its $_frames frames, all mixed" \

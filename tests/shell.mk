@@ -15,7 +15,7 @@ CLI_TESTS = \
 	tests/cli-errors.sh \
 	tests/cli-realtime.sh
 TESTS += $(CLI_TESTS)
-EXTRA_DIST += $(CLI_TESTS) tests/lib-cli.sh
+EXTRA_DIST += $(CLI_TESTS) tests/lib/cli.sh
 
 # cli-install.sh needs the install directories fully expanded, as "make
 # install" will use them (whatever configure was told).
@@ -39,4 +39,4 @@ SHARED_TESTS = \
 	tests/shared-kill.sh \
 	tests/shared-jibri.sh
 TESTS += $(SHARED_TESTS)
-EXTRA_DIST += $(SHARED_TESTS) tests/shared-lib.sh examples/jibri.asoundrc
+EXTRA_DIST += $(SHARED_TESTS) tests/lib/shared.sh examples/jibri.asoundrc

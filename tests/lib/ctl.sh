@@ -1,11 +1,8 @@
 # Sourced by the ctl-*.sh tests: env.sh (whose asoundrc loads both built
 # plugins and both snippets) plus the helpers below.
-. "$top_builddir/tests/env.sh"
+. "$top_builddir/tests/lib/env.sh"
 CTL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctl-test.XXXXXX")
-ctl_cleanup() {
-	loop_cleanup
-	rm -rf "$CTL_TMP"
-}
+loop_at_exit 'rm -rf "$CTL_TMP"'
 # Start an ALSA client in the background so that $! is its own pid (the
 # tool reports pids); the sanitizer runtime is preloaded as alsa_client does.
 bg_client() {

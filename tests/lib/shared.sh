@@ -1,5 +1,5 @@
-# Functions of the shared-*.sh tests (this file is no test itself), sourced after tests/env.sh and
-# tests/lib-cli.sh.  Writers play constant (DC) signals, one vector of
+# Functions of the shared-*.sh tests, sourced after tests/lib/env.sh and
+# tests/lib/cli.sh.  Writers play constant (DC) signals, one vector of
 # per-channel values each, chosen so that every subset of writers sums to a
 # different frame: a recording then says, frame by frame, which writers
 # were heard, whatever their start times.

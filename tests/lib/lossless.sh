@@ -1,9 +1,9 @@
 # Functions of the lossless-*.sh tests (the lossless clock: lossless:N,
-# losslesscap:N); source after tests/env.sh and tests/lib-cli.sh:
+# losslesscap:N); source after tests/lib/env.sh and tests/lib/cli.sh:
 #
-#   . "$top_builddir/tests/env.sh"
-#   . "$top_srcdir/tests/lib-cli.sh"
-#   . "$top_srcdir/tests/lossless-lib.sh"
+#   . "$top_builddir/tests/lib/env.sh"
+#   . "$top_srcdir/tests/lib/cli.sh"
+#   . "$top_srcdir/tests/lib/lossless.sh"
 #
 # A lossless recording has no leading silence: it is the played data, then
 # at most one period of zeros (aplay pads its last period).  tests/pcmcmp
@@ -142,20 +142,17 @@ ll_factor() {
 	echo "$1 $2" | awk '{ ms = $2 < 1 ? 1 : $2; printf "%.1f", $1 * 1000 / ms }'
 }
 
-# ll_writer_end NAME PID ERRFILE: a playback whose reader closed ends within
-# 1 s with -ENODEV (exit 1, "No such device").  A playback that never saw its
-# reader alive while it waited may wait for ever: that known race is
-# tests/lossless-race.sh's (it fails there); here it is a note, the playback
-# is killed.  Sets LL_WRITER_MS (-1 for the race).
+# ll_writer_end NAME PID ERRFILE: a playback whose reader closed ends with
+# -ENODEV (exit 1, "No such device"), within 2 s (the end-of-stream races of
+# tests/lossless-race.sh, where it once waited for ever, are fixed).  Sets
+# LL_WRITER_MS.
 ll_writer_end() {
 	_t=$(cli_ms)
-	if ll_wait_exit "$2" 1; then
-		LL_WRITER_MS=$(($(cli_ms) - _t))
-		[ "$CLI_RC" -eq 1 ] || { cat "$3" >&2; fail "$1: aplay exited with $CLI_RC, expected 1 (-ENODEV)"; }
-		cli_expect_text "$3" "$1: aplay" "No such device"
-	else
-		LL_WRITER_MS=-1
-		echo "note: $1: the writer still waited 1 s after its reader closed (the" \
-			"end-of-stream race of tests/lossless-race.sh); killed"
-	fi
+	ll_wait_exit "$2" 2 || {
+		cat "$3" >&2
+		fail "$1: the writer still waited 2 s after its reader closed (killed)"
+	}
+	LL_WRITER_MS=$(($(cli_ms) - _t))
+	[ "$CLI_RC" -eq 1 ] || { cat "$3" >&2; fail "$1: aplay exited with $CLI_RC, expected 1 (-ENODEV)"; }
+	cli_expect_text "$3" "$1: aplay" "No such device"
 }

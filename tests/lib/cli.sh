@@ -1,43 +1,27 @@
-# Functions of the cli-*.sh tests (on top of tests/env.sh); source after it:
+# Functions of the cli-*.sh tests (on top of tests/lib/env.sh); source after it:
 #
-#   . "$top_builddir/tests/env.sh"
-#   . "$top_srcdir/tests/lib-cli.sh"
+#   . "$top_builddir/tests/lib/env.sh"
+#   . "$top_srcdir/tests/lib/cli.sh"
 #
 # Every client runs through alsa_client and timeout, so a hang fails the test
-# instead of CI.  At exit, background clients we started are stopped (by
-# pid), our segments removed (loop_cleanup and any extra card keys) and the
-# scratch directory deleted.
+# instead of CI.  At exit (tests/lib/env.sh's trap), background clients still
+# running are stopped, our segments removed (loop_cleanup, and the extra card
+# keys of cli_card) and the scratch directory deleted.
 
 PCMCMP="$top_builddir/tests/pcmcmp"
 CLI_TIMEOUT=${CLI_TIMEOUT:-20}	# seconds, per client
 CLI_PIDS=
-CLI_CARDS=
 CLI_TMP=$(mktemp -d "${TMPDIR:-/tmp}/alsa-loopback-cli.XXXXXX")
+loop_at_exit 'rm -rf "$CLI_TMP"'
 
-# The children of a background job (its timeout), from /proc: no procps.
-# Through cat: mawk stops at the first file it cannot open, and processes
-# come and go between the glob and the read.
+# The children of a process, from /proc (no procps).  cat, not awk on the
+# files: mawk stops at the first file it cannot open (a process that ended
+# meanwhile) and would miss the rest.  comm, field 2, may hold spaces: the
+# parent pid is the second field after its ")".
 cli_children() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$1" '$4 == p { print $1 }' || true
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk -v p="$1" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[2] == p) print $1 }'
 }
-
-cli_cleanup() {
-	# timeout passes TERM on to the client it runs.
-	for p in $CLI_PIDS; do
-		for c in $(cli_children "$p"); do
-			kill "$c" 2>/dev/null || true
-		done
-		kill "$p" 2>/dev/null || true
-	done
-	loop_cleanup
-	for c in $CLI_CARDS; do
-		rm -f $LOOP_SHM/alsa-loopback-"$c".* 2>/dev/null || true
-	done
-	rm -rf "$CLI_TMP"
-}
-trap cli_cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
 
 for t in aplay arecord sox timeout; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
@@ -46,7 +30,7 @@ done
 
 # An extra card key whose segments are removed at exit.
 cli_card() {
-	CLI_CARDS="$CLI_CARDS $1"
+	loop_card_key "$1"
 }
 
 # cli_dev NAME SUBDEV [CARD]: a device string on our private card.

@@ -1,14 +1,16 @@
 # Functions of the sound-server tests (client-pulse.sh, client-pipewire.sh,
-# client-jack.sh, client-mpv.sh), on top of tests/env.sh and tests/lib-cli.sh:
+# client-jack.sh, client-mpv.sh), on top of tests/lib/env.sh and
+# tests/lib/cli.sh:
 #
-#   . "$top_builddir/tests/env.sh"
-#   . "$top_srcdir/tests/lib-cli.sh"
-#   . "$top_srcdir/tests/lib-server.sh"
+#   . "$top_builddir/tests/lib/env.sh"
+#   . "$top_srcdir/tests/lib/cli.sh"
+#   . "$top_srcdir/tests/lib/server.sh"
 #
 # A daemon runs under timeout like every client, but for SRV_TIMEOUT
-# seconds; at exit each one is stopped (TERM, then KILL from timeout -k)
-# and waited for before the segments and the scratch directory go, so that
-# nothing it holds is removed under it or left behind.
+# seconds; at exit (tests/lib/env.sh) each one is stopped with the rest of
+# the test's processes and waited for before the srv_at_exit commands,
+# the segments and the scratch directory go, so that nothing it holds is
+# removed under it or left behind.
 
 TONE="$top_builddir/tests/tonecheck"
 [ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
@@ -28,9 +30,8 @@ srv_cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	eval "$SRV_CLEAN"
-	cli_cleanup
 }
-trap srv_cleanup EXIT
+loop_at_exit srv_cleanup
 
 # srv_at_exit COMMAND: run COMMAND (a string) at exit, once the daemons are gone.
 srv_at_exit() {
