@@ -54,6 +54,7 @@
 #include <alsa/pcm_external.h>
 
 #include "loop_clock.h"
+#include "loop_flow.h"
 #include "loop_conf.h"
 #include "loop_mix.h"
 #include "shm_cable.h"
@@ -89,11 +90,7 @@ struct loop {
 	bool lossless;
 	int epoll_fd;			/* the poll fd: timer_fd and bell_fd */
 	int bell_fd, peer_bell_fd;	/* our doorbell, the other end's */
-	bool saw_peer;			/* the other end was attached once */
-	bool spin_cpus;			/* two CPUs or more: spinning can pay */
-	bool spin_hot;			/* the other end answered quickly: spin first */
-	uint64_t slept_ns;		/* when we went to sleep on our bell, 0: awake */
-	uint64_t unready_ns;		/* hot, not ready since (flow_cool), 0: ready */
+	struct lf_end flow;		/* spin or sleep, and whether the other end came */
 	bool bell_armed;		/* we said we sleep since we last emptied our doorbell */
 
 	/* From hw_params / sw_params. */
@@ -105,8 +102,9 @@ struct loop {
 	uint32_t lock_gen;		/* capture: the lock we configured against */
 
 	/*
-	 * Where we are (loop_clock.h).  lc_* calls move hw and tl, flow_update
-	 * a lossless end's hw; loop_hw_params voids tl when the grid restarted.
+	 * Where we are (loop_clock.h).  lc_* calls move hw and tl, lf_* calls
+	 * (loop_flow.h) a lossless end's; loop_hw_params voids tl when the grid
+	 * restarted.
 	 */
 	struct lc_end pos;
 	uint64_t write_end;		/* playback: our copy of what we published */
@@ -126,17 +124,6 @@ struct loop {
 
 /* Frames summed at once when a capture mixes the playbacks of a shared end. */
 #define MIX_BLOCK	256u
-/* How often a waiting lossless end looks whether the other end died. */
-#define FLOW_WATCHDOG_NS	(UINT64_C(100) * 1000000u)
-/*
- * A lossless end that waits spins this long before it sleeps, while the
- * other end keeps answering within FLOW_HOT_NS: a sleep and a doorbell
- * cost tens of microseconds (an idle virtual CPU more), a period's copy a
- * few, so two ends that run flat out would spend most of their time waking
- * each other.  A paced or stalled peer makes the wait long: no more spins.
- */
-#define FLOW_SPIN_NS		(UINT64_C(50) * 1000u)
-#define FLOW_HOT_NS		(UINT64_C(200) * 1000u)
 
 static const unsigned int loop_formats[] = {
 	SND_PCM_FORMAT_S8, SND_PCM_FORMAT_U8,
@@ -257,15 +244,7 @@ static void loop_arm(struct loop *lp, uint64_t appl)
 		return;
 	}
 	/* Hot: poll returns at once, and loop_poll_revents() spins (flow_spin). */
-	if (flow_ready(lp, appl) || lp->spin_hot)
-		timer_set(lp, TIMER_NOW);
-	/*
-	 * Off, now, a watchdog that fired, or one due soon: a stream that
-	 * keeps moving pushes it ahead (a settime per half watchdog), so it
-	 * fires only in a real wait, never as an empty wake-up per period.
-	 */
-	else if (lp->armed_ns <= shm_now_ns() + FLOW_WATCHDOG_NS / 2)
-		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
+	timer_set(lp, lf_wake(&lp->flow, flow_ready(lp, appl), lp->armed_ns, shm_now_ns()));
 }
 
 /* Move hw to tick; -EPIPE on an xrun (lc_advance), which is published. */
@@ -285,37 +264,24 @@ static int advance(struct loop *lp, uint64_t tick)
 /* ---- lossless clock ------------------------------------------------------- */
 
 /*
- * A lossless cable has one playback and one capture and no clock: hw is
- * the other end's progress.  The playback's is what the capture took
- * (shm_flow_read_pos), the capture's what the playback wrote; nothing is
- * ever dropped or invented, so there is no xrun.  Both run as fast as the
- * slower one.  The stream ends when the playback drained and closed, or
- * died: the capture reads what is left, then gets -ENODEV (DISCONNECTED),
- * which arecord, sox, ffmpeg and alsasrc treat as the end of their input.
- * A playback whose capture went away gets -ENODEV too, as a writer to a
- * pipe with no reader; one that never had a capture waits for one.
+ * The rules are loop_flow.h's; here the segment and the doorbells feed
+ * them.  The end of the stream is -ENODEV (DISCONNECTED) for the client.
  */
+static uint64_t flow_read_pos(struct loop *lp)
+{
+	return shm_flow_read_pos(&lp->seg, lp->place.cable);
+}
+
+static bool flow_done(struct loop *lp)
+{
+	return shm_flow_done(&lp->seg, lp->place.cable);
+}
+
+/* hw follows the other end: what the capture took, or what the playback wrote. */
 static void flow_update(struct loop *lp, uint64_t appl)
 {
-	struct lc_end *pos = &lp->pos;
-	uint64_t hw;
-
-	if (is_playback(lp)) {
-		uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
-
-		hw = taken > pos->base ? taken - pos->base : 0;
-		if (hw > appl)
-			hw = appl;
-	} else {
-		uint64_t written = shm_ring_written(&lp->ring);
-
-		hw = written > pos->base ? written - pos->base : 0;
-		if (hw > appl + pos->buffer_frames)
-			hw = appl + pos->buffer_frames;	/* the rest waits in the ring */
-	}
-	if (hw > pos->hw)	/* never backwards, whatever the segment says */
-		pos->hw = hw;
-	pos->shown = pos->hw;
+	lf_update(&lp->pos, appl, is_playback(lp) ? flow_read_pos(lp)
+						  : shm_ring_written(&lp->ring));
 }
 
 /*
@@ -325,18 +291,9 @@ static void flow_update(struct loop *lp, uint64_t appl)
  */
 static bool flow_peer_gone(struct loop *lp, bool look)
 {
-	if (!is_playback(lp) && shm_flow_done(&lp->seg, lp->place.cable))
+	if (lf_peer_ended(&lp->pos, flow_done(lp)))
 		return true;
-	if (!look)
-		return false;
-	/* It moved our stream, so it was there, even if we never saw it alive. */
-	if (lp->pos.hw > 0)
-		lp->saw_peer = true;
-	if (peer_alive(lp)) {
-		lp->saw_peer = true;
-		return false;
-	}
-	return lp->saw_peer;
+	return look && lf_peer_died(&lp->flow, &lp->pos, peer_alive(lp));
 }
 
 static void flow_disconnect(struct loop *lp)
@@ -349,19 +306,7 @@ static void flow_disconnect(struct loop *lp)
 /* The kernel's readiness, plus: a capture whose playback is gone reads the tail. */
 static bool flow_ready(struct loop *lp, uint64_t appl)
 {
-	int64_t avail = lc_avail(&lp->pos, appl);
-
-	switch (lp->io.state) {
-	case SND_PCM_STATE_PREPARED:
-	case SND_PCM_STATE_RUNNING:
-	case SND_PCM_STATE_PAUSED:
-		return avail >= (int64_t)lp->pos.avail_min ||
-		       (!is_playback(lp) && avail > 0 && flow_peer_gone(lp, false));
-	case SND_PCM_STATE_DRAINING:
-		return !is_playback(lp) || lp->pos.hw >= appl;
-	default:
-		return true;
-	}
+	return lf_ready(&lp->pos, lc_state_of(lp->io.state), appl, flow_done(lp));
 }
 
 /* After our move: ring the other end if it waits for us. */
@@ -389,12 +334,12 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Not ready, but the other end is quick: watch it for FLOW_SPIN_NS. */
+/* Not ready, but the other end is quick: watch it for LOOP_FLOW_SPIN_NS. */
 static bool flow_spin(struct loop *lp)
 {
-	uint64_t until = shm_now_ns() + FLOW_SPIN_NS;
+	uint64_t start = shm_now_ns();
 
-	if (!lp->spin_hot)
+	if (!lp->flow.spin_hot)
 		return false;
 	do {
 		for (int i = 0; i < 64; i++)
@@ -402,8 +347,7 @@ static bool flow_spin(struct loop *lp)
 		flow_update(lp, lp->io.appl_ptr);
 		if (flow_ready(lp, lp->io.appl_ptr))
 			return true;
-	} while (shm_now_ns() < until);
-	lp->spin_hot = false;
+	} while (lf_spin_on(&lp->flow, start, shm_now_ns()));
 	return false;
 }
 
@@ -415,8 +359,7 @@ static bool flow_spin(struct loop *lp)
  */
 static void flow_listen(struct loop *lp)
 {
-	if (!lp->slept_ns)
-		lp->slept_ns = shm_now_ns();
+	lf_listen(&lp->flow, shm_now_ns());
 	if (shm_flow_sleeping(&lp->seg, lp->place.cable, lp->place.role))
 		return;
 	if (lp->bell_armed)
@@ -426,30 +369,13 @@ static void flow_listen(struct loop *lp)
 }
 
 /*
- * A position update found the stream not ready.  Hot: go on (the fd stays
- * readable and loop_poll_revents() spins) for FLOW_SPIN_NS, then go cold.
- * Cold: listen for the other end and look again, and keep the timer on
- * the watchdog.  Then our fd is readable exactly when there is something
- * to do, also for a client that polls and never asks loop_poll_revents()
- * (it would otherwise find a stale ring, or an expired timer, readable on
- * every poll, and spin).
+ * After a position update: not ready and cold (lf_cool), listen for the
+ * other end and look again, and keep the timer on the watchdog.
  */
 static void flow_cool(struct loop *lp, uint64_t appl)
 {
-	if (flow_ready(lp, appl)) {
-		lp->unready_ns = 0;
+	if (lf_cool(&lp->flow, flow_ready(lp, appl), shm_now_ns()) != LF_COOL_LISTEN)
 		return;
-	}
-	if (lp->spin_hot) {
-		uint64_t now = shm_now_ns();
-
-		if (!lp->unready_ns)
-			lp->unready_ns = now;
-		if (now - lp->unready_ns <= FLOW_SPIN_NS)
-			return;
-		lp->spin_hot = false;
-	}
-	lp->unready_ns = 0;
 	flow_listen(lp);
 	flow_update(lp, appl);	/* it may have moved before it saw our flag */
 	loop_arm(lp, appl);
@@ -458,10 +384,7 @@ static void flow_cool(struct loop *lp, uint64_t appl)
 /* Ready again after a sleep: was the other end quick?  Then spin next time. */
 static void flow_woke(struct loop *lp)
 {
-	lp->unready_ns = 0;
-	if (lp->slept_ns)
-		lp->spin_hot = lp->spin_cpus && shm_now_ns() - lp->slept_ns < FLOW_HOT_NS;
-	lp->slept_ns = 0;
+	lf_woke(&lp->flow, shm_now_ns());
 }
 
 /*
@@ -477,7 +400,7 @@ static bool flow_wait(struct loop *lp)
 	flow_update(lp, lp->io.appl_ptr);
 	ready = flow_ready(lp, lp->io.appl_ptr);
 	if (!ready && flow_peer_gone(lp, true)) {
-		if (is_playback(lp) || lc_avail(&lp->pos, lp->io.appl_ptr) <= 0)
+		if (lf_over(&lp->pos, lp->io.appl_ptr))
 			flow_disconnect(lp);
 		ready = true;
 	}
@@ -528,25 +451,13 @@ static void flow_transfer_capture(struct loop *lp, const snd_pcm_channel_area_t 
 	flow_wake_peer(lp);
 }
 
-/*
- * A lossless playback rewound past what the capture already took
- * (snd_pcm_rewind() never clamps to snd_pcm_rewindable() on an ioplug):
- * those frames cannot be taken back, and writing over them would lose
- * what the capture is still to read.  Refuse: the playback gets -EPIPE.
- */
-static uint64_t flow_taken(struct loop *lp)
-{
-	uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
-
-	return taken > lp->pos.base ? taken - lp->pos.base : 0;
-}
-
+/* A playback rewound past what the capture took (lf_overrewound): -EPIPE. */
 static int flow_overrewound(struct loop *lp)
 {
 	SNDERR("loopback card %s subdevice %u device %u playback: rewound %llu frames past "
 	       "what the capture already took; a lossless cable cannot take frames back "
 	       "(stream stopped: XRUN)", lp->keys.card, lp->keys.cfg.subdevice, lp->device,
-	       (unsigned long long)(flow_taken(lp) - lp->io.appl_ptr));
+	       (unsigned long long)(lf_taken(&lp->pos, flow_read_pos(lp)) - lp->io.appl_ptr));
 	snd_pcm_ioplug_set_state(&lp->io, SND_PCM_STATE_XRUN);
 	publish_state(lp, SND_PCM_STATE_XRUN);
 	timer_set(lp, TIMER_NOW);
@@ -570,26 +481,23 @@ static int flow_overrewound(struct loop *lp)
 static void loop_sync_reset(struct loop *lp)
 {
 	snd_pcm_ioplug_t *io = &lp->io;
-	uint64_t at = lp->pos.shown;
 
 	if (io->hw_ptr == lp->last_ptr &&
 	    (io->hw_ptr || io->appl_ptr || !lp->appl_seen))
 		return;
-	if (lp->lossless && is_playback(lp)) {
-		at = flow_taken(lp);
-		if (at < lp->pos.hw)
-			at = lp->pos.hw;
-	} else if (!lp->lossless) {
+	if (lp->lossless) {
+		lf_reset(&lp->pos, flow_read_pos(lp));
+	} else {
 		uint64_t tick = tick_now(lp), now = lc_hw_at(&lp->pos, tick);
+		uint64_t at = now > lp->pos.hw ? now : lp->pos.hw;
 
-		at = now > lp->pos.hw ? now : lp->pos.hw;
 		if (is_playback(lp) && io->state == SND_PCM_STATE_RUNNING) {
 			lc_stop(&lp->pos, tick);
 			publish_timeline(lp);
 			lp->reset_hold = true;
 		}
+		lc_reset(&lp->pos, at);
 	}
-	lc_reset(&lp->pos, at);
 	lp->last_ptr = io->hw_ptr;
 	lp->appl_seen = io->appl_ptr;
 	if (lp->lossless && !is_playback(lp)) {
@@ -607,15 +515,14 @@ static snd_pcm_sframes_t loop_position(snd_pcm_ioplug_t *io)
 	struct lc_end *pos = &lp->pos;
 
 	if (lp->lossless) {
-		if (is_playback(lp) && io->appl_ptr < flow_taken(lp))
+		if (lf_overrewound(pos, io->appl_ptr, flow_read_pos(lp)))
 			return flow_overrewound(lp);
 		/*
 		 * A draining playback writes nothing more: the stream ends here,
 		 * so the capture must take the tail even if it is shorter than
 		 * its avail_min (else each would wait for the other).
 		 */
-		if (is_playback(lp) && io->state == SND_PCM_STATE_DRAINING &&
-		    !shm_flow_done(&lp->seg, lp->place.cable)) {
+		if (lf_says_done(pos, lc_state_of(io->state), flow_done(lp))) {
 			shm_flow_set_done(&lp->seg, lp->place.cable, true);
 			flow_wake_peer(lp);
 		}
@@ -623,8 +530,7 @@ static snd_pcm_sframes_t loop_position(snd_pcm_ioplug_t *io)
 			flow_update(lp, io->appl_ptr);
 			flow_cool(lp, io->appl_ptr);
 			/* Everything read and the playback is done: the end of the stream. */
-			if (!is_playback(lp) && io->state == SND_PCM_STATE_RUNNING &&
-			    pos->hw == io->appl_ptr && flow_peer_gone(lp, false))
+			if (lf_read_to_end(pos, lc_state_of(io->state), io->appl_ptr, flow_done(lp)))
 				flow_disconnect(lp);
 		}
 		return (snd_pcm_sframes_t)(pos->shown % pos->boundary);
@@ -701,8 +607,8 @@ static int loop_start(snd_pcm_ioplug_t *io)
 	if (!lp->lossless) {
 		lc_start(&lp->pos, tick_now(lp));
 		publish_timeline(lp);
-	} else if (peer_alive(lp)) {
-		lp->saw_peer = true;	/* its death ends our stream from now on */
+	} else {
+		lf_start(&lp->flow, peer_alive(lp));	/* its death ends our stream from now on */
 	}
 	publish_state(lp, SND_PCM_STATE_RUNNING);
 	/* ioplug sets RUNNING after we return; arm as if it had. */
@@ -767,15 +673,9 @@ static int loop_prepare(snd_pcm_ioplug_t *io)
 	lc_prepare(&lp->pos, tick_now(lp), lp->write_end);
 	lp->last_ptr = lp->appl_seen = 0;	/* ioplug zeroed both before calling us */
 	lp->reset_hold = false;
-	if (lp->lossless && is_playback(lp)) {
+	/* A capture starts at the oldest frame nobody took: nothing is lost. */
+	if (lp->lossless && lf_prepare(&lp->pos, flow_read_pos(lp), shm_ring_written(&lp->ring)))
 		shm_flow_set_done(&lp->seg, lp->place.cable, false);
-	} else if (lp->lossless) {
-		/* A capture starts at the oldest frame nobody took: nothing is lost. */
-		lp->pos.base = shm_flow_read_pos(&lp->seg, lp->place.cable);
-		/* A stream that ended and was read to its end is over: wait for the next. */
-		if (lp->pos.base == shm_ring_written(&lp->ring))
-			shm_flow_set_done(&lp->seg, lp->place.cable, false);
-	}
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_PREPARED);
 	io->state = SND_PCM_STATE_PREPARED;
@@ -857,7 +757,7 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 	uint64_t pos, end;
 
 	loop_sync_reset(lp);
-	if (lp->lossless && io->appl_ptr < flow_taken(lp))
+	if (lp->lossless && lf_overrewound(&lp->pos, io->appl_ptr, flow_read_pos(lp)))
 		return flow_overrewound(lp);
 	pos = lp->pos.base + io->appl_ptr;	/* the ring position */
 	end = pos + size;
@@ -1580,7 +1480,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 			goto fail;
 		}
 		lp->io.poll_fd = lp->epoll_fd;
-		lp->spin_cpus = lp->spin_hot = usable_cpus() > 1;
+		lf_init(&lp->flow, (unsigned int)usable_cpus());
 	}
 	lp->io.poll_events = POLLIN;
 	lp->io.mmap_rw = 0;
