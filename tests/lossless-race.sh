@@ -2,8 +2,8 @@
 # The lossless clock's end of stream when an end never *saw* its peer alive
 # while it waited (FAILS with the plugin as of this test's writing: see
 # below).  A lossless end decides "my peer is gone" only if it once found the
-# peer alive in flow_wait() while not ready (lp->saw_peer, pcm_loop.c
-# flow_peer_gone()); a peer that came, was served, and left while this end
+# peer alive in flow_wait() while not ready (saw_peer, now lf_peer_died()
+# in loop_flow.c); a peer that came, was served, and left while this end
 # was busy or descheduled is never seen, and this end then waits forever as
 # if no peer had ever come:
 #
