@@ -240,7 +240,6 @@ static int flow_overrewound(struct loop *lp)
 	return -EPIPE;
 }
 
-
 /*
  * snd_pcm_reset() (loop_reset_seen): a playback's queue is what the
  * capture has not taken, which the next write replaces, as a rewind

@@ -14,7 +14,9 @@
  * which ring position it played at which tick (its timeline); the capture
  * looks each of its ticks up there and copies the frame, or writes the
  * format's silence when nothing was playing, nothing was written, or the
- * frame has already been overwritten.
+ * frame has already been overwritten.  The other clock, flow control
+ * between the two ends of a cable, is pcm_flow.c's: the open picks one
+ * callback table per clock and direction (loop_callbacks).
  *
  * Sharing.  A shared end (key "shared", dmix/dsnoop's job) has up to 16
  * openers per direction, each in a slot of its own: every playback keeps
