@@ -61,6 +61,19 @@
 /* Seqlock reads that see a write in progress before giving up. */
 #define LOOP_SEQ_RETRIES	64
 
+/* How often a waiting lossless end looks whether the other end died. */
+#define LOOP_FLOW_WATCHDOG_NS	(UINT64_C(100) * 1000000u)
+/*
+ * A lossless end that waits spins this long before it sleeps, while the
+ * other end keeps answering within LOOP_FLOW_HOT_NS: a sleep and a
+ * doorbell cost tens of microseconds (an idle virtual CPU more), a
+ * period's copy a few, so two ends that run flat out would spend most of
+ * their time waking each other.  A paced or stalled peer makes the wait
+ * long: no more spins.
+ */
+#define LOOP_FLOW_SPIN_NS	(UINT64_C(50) * 1000u)
+#define LOOP_FLOW_HOT_NS	(UINT64_C(200) * 1000u)
+
 /* Reopens of a segment that its last opener or gc keeps unlinking under us. */
 #define LOOP_STALE_RETRIES	3
 

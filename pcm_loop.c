@@ -14,7 +14,9 @@
  * which ring position it played at which tick (its timeline); the capture
  * looks each of its ticks up there and copies the frame, or writes the
  * format's silence when nothing was playing, nothing was written, or the
- * frame has already been overwritten.
+ * frame has already been overwritten.  The other clock, flow control
+ * between the two ends of a cable, is pcm_flow.c's: the open picks one
+ * callback table per clock and direction (loop_callbacks).
  *
  * Sharing.  A shared end (key "shared", dmix/dsnoop's job) has up to 16
  * openers per direction, each in a slot of its own: every playback keeps
@@ -42,101 +44,19 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <alsa/asoundlib.h>
 #include <alsa/pcm_external.h>
 
-#include "loop_clock.h"
-#include "loop_conf.h"
-#include "loop_mix.h"
-#include "shm_cable.h"
-#include "shm_flow.h"
-#include "shm_place.h"
-#include "shm_ring.h"
-#include "shm_seg.h"
-#include "shm_time.h"
-
-#define TIMER_OFF		LC_WAKE_NEVER	/* timer_set(): disarmed */
-#define TIMER_NOW		LC_WAKE_NOW	/* timer_set(): fire at once */
-
-struct loop {
-	snd_pcm_ioplug_t io;		/* first: alsa-lib hands us &io */
-
-	/* Configuration. */
-	struct loop_seg_keys keys;	/* card, dir, perm, group */
-	unsigned int device;		/* 0 or 1, as hw:Loopback,D */
-	unsigned int cable;		/* which one-way cable we are an end of */
-	unsigned int role;		/* SHM_ROLE_PLAY or SHM_ROLE_CAP */
-	snd_pcm_format_t fix_format;	/* SND_PCM_FORMAT_UNKNOWN: free */
-	unsigned int fix_rate, fix_channels;	/* 0: free */
-
-	/* The cable. */
-	struct shm_seg seg;
-	struct shm_place place;		/* cable, role, our slot, shared or not */
-	struct shm_cable *cab;		/* its grid */
-	struct shm_ring ring;		/* playback: our ring and slot */
-	int timer_fd;
-	uint64_t armed_ns;		/* TIMER_OFF, TIMER_NOW or a deadline */
-
-	/* Lossless clock (key "clock"): flow control instead of the grid. */
-	bool lossless;
-	int epoll_fd;			/* the poll fd: timer_fd and bell_fd */
-	int bell_fd, peer_bell_fd;	/* our doorbell, the other end's */
-	bool saw_peer;			/* the other end was attached once */
-	bool spin_cpus;			/* two CPUs or more: spinning can pay */
-	bool spin_hot;			/* the other end answered quickly: spin first */
-	uint64_t slept_ns;		/* when we went to sleep on our bell, 0: awake */
-	uint64_t unready_ns;		/* hot, not ready since (flow_cool), 0: ready */
-	bool bell_armed;		/* we said we sleep since we last emptied our doorbell */
-
-	/* From hw_params / sw_params. */
-	uint32_t frame_bytes;
-	struct mix_format mix_format;	/* capture: how to sum shared playbacks */
-	union mix_acc *mix_acc;		/* capture: MIX_BLOCK frames of sums */
-	uint8_t *mix_buf;		/* capture: MIX_BLOCK frames of one writer, then the sum */
-	struct shm_params params;	/* ours, as locked */
-	uint32_t lock_gen;		/* capture: the lock we configured against */
-
-	/*
-	 * Where we are (loop_clock.h).  lc_* calls move hw and tl, flow_update
-	 * a lossless end's hw; loop_hw_params voids tl when the grid restarted.
-	 */
-	struct lc_end pos;
-	uint64_t write_end;		/* playback: our copy of what we published */
-	snd_pcm_uframes_t last_ptr;	/* what loop_pointer() last returned: ioplug's hw */
-	uint64_t appl_seen;		/* the client's appl as we last knew it */
-	bool reset_hold;		/* playback: reset while running, waits for a write */
-
-	/* Capture: what each playback of the cable published, per transfer. */
-	struct writer {
-		struct shm_ring ring;
-		struct shm_timeline tl;
-		uint64_t written;
-		uint64_t q, run;	/* this chunk: ring position, frames */
-	} writers[SHM_SLOTS];
-	unsigned int nwriters;
-};
+#include "pcm_loop.h"
 
 /* Frames summed at once when a capture mixes the playbacks of a shared end. */
 #define MIX_BLOCK	256u
-/* How often a waiting lossless end looks whether the other end died. */
-#define FLOW_WATCHDOG_NS	(UINT64_C(100) * 1000000u)
-/*
- * A lossless end that waits spins this long before it sleeps, while the
- * other end keeps answering within FLOW_HOT_NS: a sleep and a doorbell
- * cost tens of microseconds (an idle virtual CPU more), a period's copy a
- * few, so two ends that run flat out would spend most of their time waking
- * each other.  A paced or stalled peer makes the wait long: no more spins.
- */
-#define FLOW_SPIN_NS		(UINT64_C(50) * 1000u)
-#define FLOW_HOT_NS		(UINT64_C(200) * 1000u)
 
 static const unsigned int loop_formats[] = {
 	SND_PCM_FORMAT_S8, SND_PCM_FORMAT_U8,
@@ -166,21 +86,14 @@ static const char *dir_name(const struct loop *lp)
 	return lp->place.role == SHM_ROLE_PLAY ? "playback" : "capture";
 }
 
-static bool is_playback(const struct loop *lp)
+bool is_playback(const struct loop *lp)
 {
 	return lp->place.role == SHM_ROLE_PLAY;
 }
 
-static bool peer_alive(struct loop *lp);
-static void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, uint64_t pos,
-		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
-		      uint32_t frames);
-static void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
-			    snd_pcm_uframes_t offset, uint64_t frames);
-
 /* ---- timer --------------------------------------------------------------- */
 
-static void timer_set(struct loop *lp, uint64_t ns)
+void timer_set(struct loop *lp, uint64_t ns)
 {
 	struct itimerspec its = {
 		.it_value = { .tv_sec = (time_t)(ns / 1000000000u),
@@ -203,7 +116,7 @@ static void timer_set(struct loop *lp, uint64_t ns)
 
 /* ---- positions ----------------------------------------------------------- */
 
-static enum lc_state lc_state_of(snd_pcm_state_t state)
+enum lc_state lc_state_of(snd_pcm_state_t state)
 {
 	switch (state) {
 	case SND_PCM_STATE_PREPARED:
@@ -220,7 +133,7 @@ static enum lc_state lc_state_of(snd_pcm_state_t state)
 }
 
 /* Now on the cable's grid (the shared grid is only a hint: lc_tick). */
-static uint64_t tick_now(struct loop *lp)
+uint64_t tick_now(struct loop *lp)
 {
 	struct shm_grid g;
 	bool readable = shm_grid_load(lp->cab, &g) == 0;
@@ -231,41 +144,22 @@ static uint64_t tick_now(struct loop *lp)
 	return lc_tick(&lp->pos, readable ? &g : NULL, shm_now_ns());
 }
 
-static void publish_timeline(struct loop *lp)
+void publish_timeline(struct loop *lp)
 {
 	if (is_playback(lp))
 		shm_timeline_store(lp->ring.slot, &lp->pos.tl);
 }
 
-static void publish_state(struct loop *lp, snd_pcm_state_t state)
+void publish_state(struct loop *lp, snd_pcm_state_t state)
 {
 	shm_end_set_state(&lp->seg, &lp->place, (uint32_t)state,
 			  state == SND_PCM_STATE_RUNNING || state == SND_PCM_STATE_DRAINING);
 }
 
-static bool flow_ready(struct loop *lp, uint64_t appl);
-
-/*
- * Arm the timer for the moment the stream next needs its client.  A
- * lossless end has no such moment: it is ready now, or its doorbell will
- * ring; the timer then only watches for the other end's death.
- */
+/* Arm the timer for the moment the stream next needs its client. */
 static void loop_arm(struct loop *lp, uint64_t appl)
 {
-	if (!lp->lossless) {
-		timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
-		return;
-	}
-	/* Hot: poll returns at once, and loop_poll_revents() spins (flow_spin). */
-	if (flow_ready(lp, appl) || lp->spin_hot)
-		timer_set(lp, TIMER_NOW);
-	/*
-	 * Off, now, a watchdog that fired, or one due soon: a stream that
-	 * keeps moving pushes it ahead (a settime per half watchdog), so it
-	 * fires only in a real wait, never as an empty wake-up per period.
-	 */
-	else if (lp->armed_ns <= shm_now_ns() + FLOW_WATCHDOG_NS / 2)
-		timer_set(lp, shm_now_ns() + FLOW_WATCHDOG_NS);
+	timer_set(lp, lc_wake(&lp->pos, lc_state_of(lp->io.state), appl));
 }
 
 /* Move hw to tick; -EPIPE on an xrun (lc_advance), which is published. */
@@ -282,277 +176,6 @@ static int advance(struct loop *lp, uint64_t tick)
 	return ret < 0 ? ret : 0;
 }
 
-/* ---- lossless clock ------------------------------------------------------- */
-
-/*
- * A lossless cable has one playback and one capture and no clock: hw is
- * the other end's progress.  The playback's is what the capture took
- * (shm_flow_read_pos), the capture's what the playback wrote; nothing is
- * ever dropped or invented, so there is no xrun.  Both run as fast as the
- * slower one.  The stream ends when the playback drained and closed, or
- * died: the capture reads what is left, then gets -ENODEV (DISCONNECTED),
- * which arecord, sox, ffmpeg and alsasrc treat as the end of their input.
- * A playback whose capture went away gets -ENODEV too, as a writer to a
- * pipe with no reader; one that never had a capture waits for one.
- */
-static void flow_update(struct loop *lp, uint64_t appl)
-{
-	struct lc_end *pos = &lp->pos;
-	uint64_t hw;
-
-	if (is_playback(lp)) {
-		uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
-
-		hw = taken > pos->base ? taken - pos->base : 0;
-		if (hw > appl)
-			hw = appl;
-	} else {
-		uint64_t written = shm_ring_written(&lp->ring);
-
-		hw = written > pos->base ? written - pos->base : 0;
-		if (hw > appl + pos->buffer_frames)
-			hw = appl + pos->buffer_frames;	/* the rest waits in the ring */
-	}
-	if (hw > pos->hw)	/* never backwards, whatever the segment says */
-		pos->hw = hw;
-	pos->shown = pos->hw;
-}
-
-/*
- * Has the other end gone?  The playback: its capture left after it came.
- * The capture: its playback said it is done, or died after it came.  With
- * look, also ask the lock (a system call: only while waiting).
- */
-static bool flow_peer_gone(struct loop *lp, bool look)
-{
-	if (!is_playback(lp) && shm_flow_done(&lp->seg, lp->place.cable))
-		return true;
-	if (!look)
-		return false;
-	/* It moved our stream, so it was there, even if we never saw it alive. */
-	if (lp->pos.hw > 0)
-		lp->saw_peer = true;
-	if (peer_alive(lp)) {
-		lp->saw_peer = true;
-		return false;
-	}
-	return lp->saw_peer;
-}
-
-static void flow_disconnect(struct loop *lp)
-{
-	snd_pcm_ioplug_set_state(&lp->io, SND_PCM_STATE_DISCONNECTED);
-	publish_state(lp, SND_PCM_STATE_DISCONNECTED);
-	timer_set(lp, TIMER_NOW);
-}
-
-/* The kernel's readiness, plus: a capture whose playback is gone reads the tail. */
-static bool flow_ready(struct loop *lp, uint64_t appl)
-{
-	int64_t avail = lc_avail(&lp->pos, appl);
-
-	switch (lp->io.state) {
-	case SND_PCM_STATE_PREPARED:
-	case SND_PCM_STATE_RUNNING:
-	case SND_PCM_STATE_PAUSED:
-		return avail >= (int64_t)lp->pos.avail_min ||
-		       (!is_playback(lp) && avail > 0 && flow_peer_gone(lp, false));
-	case SND_PCM_STATE_DRAINING:
-		return !is_playback(lp) || lp->pos.hw >= appl;
-	default:
-		return true;
-	}
-}
-
-/* After our move: ring the other end if it waits for us. */
-static void flow_wake_peer(struct loop *lp)
-{
-	shm_flow_wake(&lp->seg, lp->place.cable, lp->place.role ^ 1u, lp->peer_bell_fd);
-}
-
-/* CPUs we may run on (a container or taskset may give us fewer than exist). */
-static int usable_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 1;
-	return CPU_COUNT(&set);
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-/* Not ready, but the other end is quick: watch it for FLOW_SPIN_NS. */
-static bool flow_spin(struct loop *lp)
-{
-	uint64_t until = shm_now_ns() + FLOW_SPIN_NS;
-
-	if (!lp->spin_hot)
-		return false;
-	do {
-		for (int i = 0; i < 64; i++)
-			cpu_relax();
-		flow_update(lp, lp->io.appl_ptr);
-		if (flow_ready(lp, lp->io.appl_ptr))
-			return true;
-	} while (shm_now_ns() < until);
-	lp->spin_hot = false;
-	return false;
-}
-
-/*
- * We wait for the other end (from now, if not already: flow_woke() times
- * the wait).  Make our doorbell ring at its next move: empty it if a ring
- * may be in it, then say we sleep.  Nothing to do while we are still said
- * to sleep: the other end clears that flag when it rings, so nothing rang.
- */
-static void flow_listen(struct loop *lp)
-{
-	if (!lp->slept_ns)
-		lp->slept_ns = shm_now_ns();
-	if (shm_flow_sleeping(&lp->seg, lp->place.cable, lp->place.role))
-		return;
-	if (lp->bell_armed)
-		shm_bell_drain(lp->bell_fd);
-	shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, true);
-	lp->bell_armed = true;
-}
-
-/*
- * A position update found the stream not ready.  Hot: go on (the fd stays
- * readable and loop_poll_revents() spins) for FLOW_SPIN_NS, then go cold.
- * Cold: listen for the other end and look again, and keep the timer on
- * the watchdog.  Then our fd is readable exactly when there is something
- * to do, also for a client that polls and never asks loop_poll_revents()
- * (it would otherwise find a stale ring, or an expired timer, readable on
- * every poll, and spin).
- */
-static void flow_cool(struct loop *lp, uint64_t appl)
-{
-	if (flow_ready(lp, appl)) {
-		lp->unready_ns = 0;
-		return;
-	}
-	if (lp->spin_hot) {
-		uint64_t now = shm_now_ns();
-
-		if (!lp->unready_ns)
-			lp->unready_ns = now;
-		if (now - lp->unready_ns <= FLOW_SPIN_NS)
-			return;
-		lp->spin_hot = false;
-	}
-	lp->unready_ns = 0;
-	flow_listen(lp);
-	flow_update(lp, appl);	/* it may have moved before it saw our flag */
-	loop_arm(lp, appl);
-}
-
-/* Ready again after a sleep: was the other end quick?  Then spin next time. */
-static void flow_woke(struct loop *lp)
-{
-	lp->unready_ns = 0;
-	if (lp->slept_ns)
-		lp->spin_hot = lp->spin_cpus && shm_now_ns() - lp->slept_ns < FLOW_HOT_NS;
-	lp->slept_ns = 0;
-}
-
-/*
- * Not ready: empty our doorbell, say we sleep, and look again (the other
- * end may have moved in between; it rings only sleepers).  Still not
- * ready: is the other end gone?  Returns whether the stream is ready now.
- */
-static bool flow_wait(struct loop *lp)
-{
-	bool ready;
-
-	flow_listen(lp);
-	flow_update(lp, lp->io.appl_ptr);
-	ready = flow_ready(lp, lp->io.appl_ptr);
-	if (!ready && flow_peer_gone(lp, true)) {
-		if (is_playback(lp) || lc_avail(&lp->pos, lp->io.appl_ptr) <= 0)
-			flow_disconnect(lp);
-		ready = true;
-	}
-	if (ready)
-		shm_flow_sleep(&lp->seg, lp->place.cable, lp->place.role, false);
-	return ready;
-}
-
-/*
- * Our doorbell and the other end's, and one descriptor to poll for both
- * our doorbell and our timer (ioplug polls one fd; an epoll fd is readable
- * while any descriptor in it is).
- */
-static int flow_open(struct loop *lp, char *why, size_t why_len)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	lp->bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role, why, why_len);
-	if (lp->bell_fd < 0)
-		return lp->bell_fd;
-	lp->peer_bell_fd = shm_bell_open(&lp->seg, lp->place.cable, lp->place.role ^ 1u, why,
-					 why_len);
-	if (lp->peer_bell_fd < 0)
-		return lp->peer_bell_fd;
-	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (lp->epoll_fd < 0 || epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->timer_fd, &ev) < 0 ||
-	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->bell_fd, &ev) < 0) {
-		int err = errno;
-
-		snprintf(why, why_len, "epoll: %s", strerror(err));
-		return -err;
-	}
-	return 0;
-}
-
-/* Fill frames [appl, appl + size) of a lossless capture: all written. */
-static void flow_transfer_capture(struct loop *lp, const snd_pcm_channel_area_t *areas,
-				  snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
-{
-	uint64_t q = lp->pos.base + lp->io.appl_ptr, intact;
-
-	ring_copy(lp, &lp->ring, false, q, areas, offset, (uint32_t)size);
-	/* Only a hostile playback writes past read_pos: then silence, never garbage. */
-	intact = shm_ring_intact_from(&lp->ring, lp->frame_bytes);
-	if (q < intact)
-		capture_silence(lp, areas, offset, intact - q < size ? intact - q : size);
-	shm_flow_set_read_pos(&lp->seg, lp->place.cable, q + size);
-	flow_wake_peer(lp);
-}
-
-/*
- * A lossless playback rewound past what the capture already took
- * (snd_pcm_rewind() never clamps to snd_pcm_rewindable() on an ioplug):
- * those frames cannot be taken back, and writing over them would lose
- * what the capture is still to read.  Refuse: the playback gets -EPIPE.
- */
-static uint64_t flow_taken(struct loop *lp)
-{
-	uint64_t taken = shm_flow_read_pos(&lp->seg, lp->place.cable);
-
-	return taken > lp->pos.base ? taken - lp->pos.base : 0;
-}
-
-static int flow_overrewound(struct loop *lp)
-{
-	SNDERR("loopback card %s subdevice %u device %u playback: rewound %llu frames past "
-	       "what the capture already took; a lossless cable cannot take frames back "
-	       "(stream stopped: XRUN)", lp->keys.card, lp->keys.cfg.subdevice, lp->device,
-	       (unsigned long long)(flow_taken(lp) - lp->io.appl_ptr));
-	snd_pcm_ioplug_set_state(&lp->io, SND_PCM_STATE_XRUN);
-	publish_state(lp, SND_PCM_STATE_XRUN);
-	timer_set(lp, TIMER_NOW);
-	return -EPIPE;
-}
-
 /*
  * snd_pcm_reset() zeroes ioplug's appl and hw and calls nothing of ours:
  * we see it as a hw that is not what we last returned, or both zero where
@@ -563,39 +186,33 @@ static int flow_overrewound(struct loop *lp)
  * jiffies: a client that writes at once goes on.  Ours moves every frame,
  * so a running playback holds still from the reset to its next write
  * (reset_hold), which carries on from there; the capture hears silence in
- * between.  A lossless playback's queue is what the capture has not
- * taken: the next write replaces it, as a rewind would; a lossless capture
- * gives the rest of its backlog up, so the playback gets its room.
+ * between.  (The other clock's reset is flow_sync_reset's.)
  */
+bool loop_reset_seen(const struct loop *lp)
+{
+	const snd_pcm_ioplug_t *io = &lp->io;
+
+	return io->hw_ptr != lp->last_ptr ||
+	       (!io->hw_ptr && !io->appl_ptr && lp->appl_seen);
+}
+
 static void loop_sync_reset(struct loop *lp)
 {
 	snd_pcm_ioplug_t *io = &lp->io;
-	uint64_t at = lp->pos.shown;
+	uint64_t tick, now;
 
-	if (io->hw_ptr == lp->last_ptr &&
-	    (io->hw_ptr || io->appl_ptr || !lp->appl_seen))
+	if (!loop_reset_seen(lp))
 		return;
-	if (lp->lossless && is_playback(lp)) {
-		at = flow_taken(lp);
-		if (at < lp->pos.hw)
-			at = lp->pos.hw;
-	} else if (!lp->lossless) {
-		uint64_t tick = tick_now(lp), now = lc_hw_at(&lp->pos, tick);
-
-		at = now > lp->pos.hw ? now : lp->pos.hw;
-		if (is_playback(lp) && io->state == SND_PCM_STATE_RUNNING) {
-			lc_stop(&lp->pos, tick);
-			publish_timeline(lp);
-			lp->reset_hold = true;
-		}
+	tick = tick_now(lp);
+	now = lc_hw_at(&lp->pos, tick);
+	if (is_playback(lp) && io->state == SND_PCM_STATE_RUNNING) {
+		lc_stop(&lp->pos, tick);
+		publish_timeline(lp);
+		lp->reset_hold = true;
 	}
-	lc_reset(&lp->pos, at);
+	lc_reset(&lp->pos, now > lp->pos.hw ? now : lp->pos.hw);
 	lp->last_ptr = io->hw_ptr;
 	lp->appl_seen = io->appl_ptr;
-	if (lp->lossless && !is_playback(lp)) {
-		shm_flow_set_read_pos(&lp->seg, lp->place.cable, lp->pos.base + io->appl_ptr);
-		flow_wake_peer(lp);
-	}
 	loop_arm(lp, io->appl_ptr);
 }
 
@@ -606,29 +223,6 @@ static snd_pcm_sframes_t loop_position(snd_pcm_ioplug_t *io)
 	struct loop *lp = io->private_data;
 	struct lc_end *pos = &lp->pos;
 
-	if (lp->lossless) {
-		if (is_playback(lp) && io->appl_ptr < flow_taken(lp))
-			return flow_overrewound(lp);
-		/*
-		 * A draining playback writes nothing more: the stream ends here,
-		 * so the capture must take the tail even if it is shorter than
-		 * its avail_min (else each would wait for the other).
-		 */
-		if (is_playback(lp) && io->state == SND_PCM_STATE_DRAINING &&
-		    !shm_flow_done(&lp->seg, lp->place.cable)) {
-			shm_flow_set_done(&lp->seg, lp->place.cable, true);
-			flow_wake_peer(lp);
-		}
-		if (io->state == SND_PCM_STATE_RUNNING || io->state == SND_PCM_STATE_DRAINING) {
-			flow_update(lp, io->appl_ptr);
-			flow_cool(lp, io->appl_ptr);
-			/* Everything read and the playback is done: the end of the stream. */
-			if (!is_playback(lp) && io->state == SND_PCM_STATE_RUNNING &&
-			    pos->hw == io->appl_ptr && flow_peer_gone(lp, false))
-				flow_disconnect(lp);
-		}
-		return (snd_pcm_sframes_t)(pos->shown % pos->boundary);
-	}
 	/*
 	 * A capture drains only after losing its lock: its hw stays frozen and,
 	 * once everything is read, it reports an xrun, whose recovery (prepare,
@@ -683,14 +277,14 @@ static snd_pcm_sframes_t loop_pointer(snd_pcm_ioplug_t *io)
 	return ptr;
 }
 
-static int loop_start(snd_pcm_ioplug_t *io)
+/*
+ * snd-aloop's loopback_check_format(): a capture cannot start on a cable a
+ * notify-mode playback has reconfigured.
+ */
+int loop_start_check(struct loop *lp)
 {
-	struct loop *lp = io->private_data;
 	struct shm_params lock;
 
-	loop_sync_reset(lp);
-	/* snd-aloop's loopback_check_format(): a capture cannot start on a
-	 * cable a notify-mode playback has reconfigured. */
 	if (!is_playback(lp) && shm_cable_locked(&lp->seg, lp->place.cable, &lock) && peer_alive(lp) &&
 	    !shm_params_match(&lock, &lp->params)) {
 		SNDERR("loopback subdevice %u device %u capture: the playback changed the "
@@ -698,12 +292,20 @@ static int loop_start(snd_pcm_ioplug_t *io)
 		       lp->keys.cfg.subdevice, lp->device);
 		return -EIO;
 	}
-	if (!lp->lossless) {
-		lc_start(&lp->pos, tick_now(lp));
-		publish_timeline(lp);
-	} else if (peer_alive(lp)) {
-		lp->saw_peer = true;	/* its death ends our stream from now on */
-	}
+	return 0;
+}
+
+static int loop_start(snd_pcm_ioplug_t *io)
+{
+	struct loop *lp = io->private_data;
+	int err;
+
+	loop_sync_reset(lp);
+	err = loop_start_check(lp);
+	if (err < 0)
+		return err;
+	lc_start(&lp->pos, tick_now(lp));
+	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_RUNNING);
 	/* ioplug sets RUNNING after we return; arm as if it had. */
 	io->state = SND_PCM_STATE_RUNNING;
@@ -718,12 +320,10 @@ static int loop_stop(snd_pcm_ioplug_t *io)
 
 	loop_sync_reset(lp);
 	lp->reset_hold = false;
-	if (!lp->lossless) {
-		if (io->state == SND_PCM_STATE_RUNNING)
-			advance(lp, tick);
-		lc_stop(&lp->pos, tick);
-		publish_timeline(lp);
-	}
+	if (io->state == SND_PCM_STATE_RUNNING)
+		advance(lp, tick);
+	lc_stop(&lp->pos, tick);
+	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_SETUP);
 	/* Leave the fd ready: a client polling after drop must not hang. */
 	timer_set(lp, TIMER_NOW);
@@ -737,13 +337,6 @@ static int loop_pause(snd_pcm_ioplug_t *io, int enable)
 
 	loop_sync_reset(lp);
 	lp->reset_hold = false;	/* a resume goes on from the frozen position */
-	if (lp->lossless) {
-		/* No clock: a paused end simply moves no frames. */
-		publish_state(lp, enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
-		io->state = enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING;
-		loop_arm(lp, io->appl_ptr);
-		return 0;
-	}
 	if (enable) {
 		if (advance(lp, tick) < 0)
 			return -EPIPE;
@@ -759,32 +352,35 @@ static int loop_pause(snd_pcm_ioplug_t *io, int enable)
 	return 0;
 }
 
-static int loop_prepare(snd_pcm_ioplug_t *io)
+/* prepare, both clocks: a new stream from position 0... */
+void loop_prepare_pos(struct loop *lp)
 {
-	struct loop *lp = io->private_data;
-
 	/* A playback's new ring positions start after everything ever written. */
 	lc_prepare(&lp->pos, tick_now(lp), lp->write_end);
 	lp->last_ptr = lp->appl_seen = 0;	/* ioplug zeroed both before calling us */
 	lp->reset_hold = false;
-	if (lp->lossless && is_playback(lp)) {
-		shm_flow_set_done(&lp->seg, lp->place.cable, false);
-	} else if (lp->lossless) {
-		/* A capture starts at the oldest frame nobody took: nothing is lost. */
-		lp->pos.base = shm_flow_read_pos(&lp->seg, lp->place.cable);
-		/* A stream that ended and was read to its end is over: wait for the next. */
-		if (lp->pos.base == shm_ring_written(&lp->ring))
-			shm_flow_set_done(&lp->seg, lp->place.cable, false);
-	}
+}
+
+/* ...published, and PREPARED (ioplug sets it after us: as if it had). */
+void loop_prepare_publish(struct loop *lp)
+{
 	publish_timeline(lp);
 	publish_state(lp, SND_PCM_STATE_PREPARED);
-	io->state = SND_PCM_STATE_PREPARED;
+	lp->io.state = SND_PCM_STATE_PREPARED;
+}
+
+static int loop_prepare(snd_pcm_ioplug_t *io)
+{
+	struct loop *lp = io->private_data;
+
+	loop_prepare_pos(lp);
+	loop_prepare_publish(lp);
 	loop_arm(lp, 0);
 	return 0;
 }
 
 /* Capture drain returns at once (bluez-alsa): ioplug then drops. */
-static int loop_drain_capture(snd_pcm_ioplug_t *io)
+int loop_drain_capture(snd_pcm_ioplug_t *io)
 {
 	(void)io;
 	return 0;
@@ -818,9 +414,8 @@ static void interleaved_areas(const struct loop *lp, void *buf, snd_pcm_channel_
  * Interleaved areas (the common case) go through the shared layer's own
  * copy, the one its tests and benchmark measure; others sample by sample.
  */
-static void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, uint64_t pos,
-		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
-		      uint32_t frames)
+void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, uint64_t pos,
+	       const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset, uint32_t frames)
 {
 	snd_pcm_channel_area_t ring_areas[LOOP_CHANNELS_MAX];
 	struct shm_span span[2];
@@ -849,24 +444,29 @@ static void ring_copy(struct loop *lp, const struct shm_ring *r, bool to_ring, u
 	}
 }
 
-static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
-						const snd_pcm_channel_area_t *areas,
-						snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
+/* A playback's transfer, both clocks: frames [appl, appl + size) into our ring. */
+void loop_write(struct loop *lp, const snd_pcm_channel_area_t *areas,
+		snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
-	struct loop *lp = io->private_data;
-	uint64_t pos, end;
+	uint64_t pos = lp->pos.base + lp->io.appl_ptr;	/* the ring position */
+	uint64_t end = pos + size;
 
-	loop_sync_reset(lp);
-	if (lp->lossless && io->appl_ptr < flow_taken(lp))
-		return flow_overrewound(lp);
-	pos = lp->pos.base + io->appl_ptr;	/* the ring position */
-	end = pos + size;
 	/* size <= buffer_size <= a quarter of our ring (loop_constrain): one pass fits. */
 	shm_ring_claim(&lp->ring, end);
 	ring_copy(lp, &lp->ring, true, pos, areas, offset, (uint32_t)size);
 	shm_ring_publish(&lp->ring, end);
 	lp->write_end = end;
-	lp->appl_seen = io->appl_ptr + size;
+	lp->appl_seen = lp->io.appl_ptr + size;
+}
+
+static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
+						const snd_pcm_channel_area_t *areas,
+						snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
+{
+	struct loop *lp = io->private_data;
+
+	loop_sync_reset(lp);
+	loop_write(lp, areas, offset, size);
 	if (lp->reset_hold) {
 		/* The first write after a reset: the stream moves on from here. */
 		lc_start(&lp->pos, tick_now(lp));
@@ -874,21 +474,12 @@ static snd_pcm_sframes_t loop_transfer_playback(snd_pcm_ioplug_t *io,
 		lp->reset_hold = false;
 	}
 	shm_end_add_frames(&lp->seg, &lp->place, size);
-	if (lp->lossless) {
-		flow_wake_peer(lp);
-		/*
-		 * Not ready now: listen for the other end from here, or a
-		 * doorbell rung before would leave our fd readable with
-		 * nothing to do for a client that polls next.
-		 */
-		flow_cool(lp, io->appl_ptr + size);
-	}
 	loop_arm(lp, io->appl_ptr + size);
 	return (snd_pcm_sframes_t)size;
 }
 
-static void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
-			    snd_pcm_uframes_t offset, uint64_t frames)
+void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
+		     snd_pcm_uframes_t offset, uint64_t frames)
 {
 	if (!frames)	/* the usual case: nothing was overwritten */
 		return;
@@ -1006,13 +597,6 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 	loop_sync_reset(lp);
 	lp->appl_seen = io->appl_ptr + size;
 	pos = lp->pos.base + io->appl_ptr;	/* our timeline's position */
-	if (lp->lossless) {
-		flow_transfer_capture(lp, areas, offset, size);
-		shm_end_add_frames(&lp->seg, &lp->place, size);
-		flow_cool(lp, io->appl_ptr + size);	/* as the playback's transfer */
-		loop_arm(lp, io->appl_ptr + size);
-		return (snd_pcm_sframes_t)size;
-	}
 	load_writers(lp);
 	while (left) {
 		uint64_t tick, chunk = left;
@@ -1060,25 +644,12 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 	struct loop *lp = io->private_data;
 	unsigned short ready = is_playback(lp) ? POLLOUT : POLLIN;
 	snd_pcm_sframes_t avail;
-	uint64_t expirations;
 
 	(void)pfds;
 	(void)nfds;
 	/* Syncs the pointer; also lets ioplug finish a non-blocking drain. */
 	avail = snd_pcm_avail_update(io->pcm);
 	*revents = 0;
-	if (lp->lossless) {
-		if (avail < 0 || flow_ready(lp, io->appl_ptr) || flow_spin(lp) || flow_wait(lp)) {
-			flow_woke(lp);
-			*revents = ready;
-			if (avail < 0 || (io->state != SND_PCM_STATE_PREPARED &&
-					  io->state != SND_PCM_STATE_RUNNING &&
-					  io->state != SND_PCM_STATE_PAUSED &&
-					  io->state != SND_PCM_STATE_DRAINING))
-				*revents |= POLLERR;
-		}
-		goto out;
-	}
 	switch (io->state) {
 	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_RUNNING:
@@ -1097,19 +668,25 @@ static int loop_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfds, unsigned
 		*revents = ready | POLLERR;
 		break;
 	}
-	/*
-	 * Level-triggered: while ready the expiry stays unread, so the fd stays
-	 * readable; only a stream that is not ready consumes it before
-	 * loop_arm() sets the next deadline.
-	 */
-out:
-	if (!*revents && read(lp->timer_fd, &expirations, sizeof(expirations)) > 0)
-		lp->armed_ns = TIMER_OFF;
+	loop_timer_read(lp, *revents);
 	loop_arm(lp, io->appl_ptr);
 	return 0;
 }
 
-static bool peer_alive(struct loop *lp)
+/*
+ * Level-triggered: while ready the expiry stays unread, so the fd stays
+ * readable; only a stream that is not ready consumes it before the next
+ * deadline is set.
+ */
+void loop_timer_read(struct loop *lp, unsigned short revents)
+{
+	uint64_t expirations;
+
+	if (!revents && read(lp->timer_fd, &expirations, sizeof(expirations)) > 0)
+		lp->armed_ns = TIMER_OFF;
+}
+
+bool peer_alive(struct loop *lp)
 {
 	return shm_end_peer_alive(&lp->seg, lp->place.cable, lp->place.role);
 }
@@ -1133,7 +710,7 @@ static void format_lock_desc(char *buf, size_t len, const struct shm_params *p)
 			 clock);
 }
 
-static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
+int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 {
 	struct loop *lp = io->private_data;
 	unsigned int width = (unsigned int)snd_pcm_format_physical_width(io->format);
@@ -1175,7 +752,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		.format = (uint32_t)io->format, .rate = io->rate, .channels = io->channels,
 		.access = io->access == SND_PCM_ACCESS_RW_NONINTERLEAVED ||
 			  io->access == SND_PCM_ACCESS_MMAP_NONINTERLEAVED,
-		.clock = lp->lossless ? SHM_CLOCK_LOSSLESS : SHM_CLOCK_REALTIME,
+		.clock = lp->clock,
 	};
 	err = shm_cable_lock(&lp->seg, &lp->place, &lp->params, shm_now_ns(), &res);
 	if (err == -EINVAL) {
@@ -1209,7 +786,7 @@ static int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 	return 0;
 }
 
-static int loop_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
+int loop_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
 {
 	struct loop *lp = io->private_data;
 	snd_pcm_uframes_t avail_min, stop_threshold, boundary;
@@ -1242,45 +819,51 @@ static void loop_free(struct loop *lp, bool attached)
 	free(lp);
 }
 
-static int loop_close(snd_pcm_ioplug_t *io)
+/* Close our timeline (a capture hears us to the end), give everything back. */
+int loop_close(snd_pcm_ioplug_t *io)
 {
 	struct loop *lp = io->private_data;
 
 	if (lp->seg.hdr) {
 		lc_stop(&lp->pos, tick_now(lp));
 		publish_timeline(lp);
-		/* Lossless: the end of the stream; either way, wake the other end. */
-		if (lp->lossless && is_playback(lp))
-			shm_flow_set_done(&lp->seg, lp->place.cable, true);
-		if (lp->peer_bell_fd >= 0)
-			flow_wake_peer(lp);
 	}
 	loop_free(lp, lp->seg.hdr != NULL);
 	return 0;
 }
 
-/* What both directions share; the tables differ in transfer and drain. */
-#define LOOP_COMMON_CALLBACKS				\
+/* The realtime clock's; the tables differ in transfer and drain. */
+#define LOOP_REALTIME_CALLBACKS				\
+	LOOP_SHARED_CALLBACKS,				\
 	.start = loop_start,				\
 	.stop = loop_stop,				\
 	.pointer = loop_pointer,			\
 	.close = loop_close,				\
-	.hw_params = loop_hw_params,			\
-	.sw_params = loop_sw_params,			\
 	.prepare = loop_prepare,			\
 	.pause = loop_pause,				\
 	.poll_revents = loop_poll_revents
 
 static const snd_pcm_ioplug_callback_t loop_playback_callback = {
-	LOOP_COMMON_CALLBACKS,
+	LOOP_REALTIME_CALLBACKS,
 	.transfer = loop_transfer_playback,
 	/* no .drain: ioplug drains by polling, which our timer serves */
 };
 
 static const snd_pcm_ioplug_callback_t loop_capture_callback = {
-	LOOP_COMMON_CALLBACKS,
+	LOOP_REALTIME_CALLBACKS,
 	.transfer = loop_transfer_capture,
 	.drain = loop_drain_capture,	/* returns at once (bluez-alsa) */
+};
+
+/*
+ * One table per clock and direction, chosen once at open (as snd-aloop
+ * picks a cable's timer ops): no callback asks which clock it runs.
+ */
+static const snd_pcm_ioplug_callback_t *const loop_callbacks[2][2] = {
+	[SHM_CLOCK_REALTIME] = { [SHM_ROLE_PLAY] = &loop_playback_callback,
+				 [SHM_ROLE_CAP] = &loop_capture_callback },
+	[SHM_CLOCK_LOSSLESS] = { [SHM_ROLE_PLAY] = &flow_playback_callback,
+				 [SHM_ROLE_CAP] = &flow_capture_callback },
 };
 
 /* ---- constraints ---------------------------------------------------------- */
@@ -1417,7 +1000,7 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 				       str);
 				return -EINVAL;
 			}
-			lp->lossless = !strcmp(str, "lossless");
+			lp->clock = strcmp(str, "lossless") ? SHM_CLOCK_REALTIME : SHM_CLOCK_LOSSLESS;
 		} else if (!strcmp(id, "rate")) {
 			if (loop_conf_long(n, "loopback", id, LOOP_RATE_MIN, LOOP_RATE_MAX, &v) < 0)
 				return -EINVAL;
@@ -1432,7 +1015,7 @@ static int loop_parse(struct loop *lp, snd_config_t *conf)
 			return -EINVAL;
 		}
 	}
-	if (lp->lossless && lp->place.shared) {
+	if (lp->clock == SHM_CLOCK_LOSSLESS && lp->place.shared) {
 		SNDERR("loopback: keys 'shared' and 'clock lossless' exclude each other: a "
 		       "lossless cable has one playback and one capture");
 		return -EINVAL;
@@ -1472,7 +1055,7 @@ static int loop_attach(struct loop *lp, snd_pcm_format_t *format, unsigned int *
 		return err;
 	}
 	lp->write_end = at.write_end;
-	if (at.pinned && at.lock.clock != (lp->lossless ? SHM_CLOCK_LOSSLESS : SHM_CLOCK_REALTIME)) {
+	if (at.pinned && at.lock.clock != lp->clock) {
 		SNDERR("loopback card %s subdevice %u device %u %s: the cable runs the %s clock "
 		       "(set by its other end), this end asked %s; use the %s names",
 		       lp->keys.card, lp->keys.cfg.subdevice, lp->device, dir_name(lp),
@@ -1568,19 +1151,16 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 
 	lp->io.version = SND_PCM_IOPLUG_VERSION;
 	lp->io.name = "ALSA <-> Loopback (user space)";
-	lp->io.callback = stream == SND_PCM_STREAM_PLAYBACK ? &loop_playback_callback
-							     : &loop_capture_callback;
+	lp->io.callback = loop_callbacks[lp->clock][lp->place.role];
 	lp->io.private_data = lp;
 	lp->io.poll_fd = lp->timer_fd;
-	if (lp->lossless) {
-		err = flow_open(lp, why, sizeof(why));
+	if (lp->clock == SHM_CLOCK_LOSSLESS) {
+		err = flow_open(lp, why, sizeof(why));	/* polls an epoll fd */
 		if (err < 0) {
 			SNDERR("loopback card %s subdevice %u: %s", lp->keys.card,
 			       lp->keys.cfg.subdevice, why);
 			goto fail;
 		}
-		lp->io.poll_fd = lp->epoll_fd;
-		lp->spin_cpus = lp->spin_hot = usable_cpus() > 1;
 	}
 	lp->io.poll_events = POLLIN;
 	lp->io.mmap_rw = 0;

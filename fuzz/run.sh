@@ -44,8 +44,9 @@ echo "building fuzz targets in $tmp"
 # static-build symbol table from alsa-lib.
 # shellcheck disable=SC2086
 "$CLANG" $cflags $alsa_cflags -DPIC -o "$tmp/fuzz-config" "$top_srcdir/fuzz/fuzz-config.c" \
-	"$top_srcdir/pcm_loop.c" "$top_srcdir/loop_conf.c" "$top_srcdir/loop_clock.c" \
-	"$top_srcdir/loop_mix.c" "$top_srcdir"/shm_*.c $alsa_libs
+	"$top_srcdir/pcm_loop.c" "$top_srcdir/pcm_flow.c" "$top_srcdir/loop_conf.c" \
+	"$top_srcdir/loop_clock.c" "$top_srcdir/loop_flow.c" "$top_srcdir/loop_mix.c" \
+	"$top_srcdir"/shm_*.c $alsa_libs
 # Valid header images of the current layout, from a real segment.
 "$CLANG" -O1 -std=gnu11 -DFUZZ_SEED_MAIN -I"$top_srcdir" -o "$tmp/gen-header" \
 	"$top_srcdir/fuzz/fuzz-header.c" "$top_srcdir"/shm_*.c

@@ -6,8 +6,8 @@
 # it had found the peer alive in flow_wait() while not ready, so a peer
 # that came, was served and left while this end was busy or descheduled was
 # never seen.  Now an end whose stream the peer moved, or that found the
-# peer alive when it started, counts it as seen (pcm_loop.c
-# flow_peer_gone(), lp->saw_peer), and a draining playback marks the stream
+# peer alive when it started, counts it as seen (loop_flow.c
+# lf_peer_died(), lf_start()), and a draining playback marks the stream
 # done (shm_flow_set_done()) so the capture ends after the last frame.
 #
 #  A. A playback waits with a full ring (no reader yet); a reader reads one

@@ -1050,7 +1050,7 @@ static void test_lossless_poll_no_revents(void)
 	      (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
 		       ru0.ru_stime.tv_usec) / 1e6;
 	h_note("0.5 s stalled: %u readable polls, %.3f s CPU", polls, cpu);
-	/* 50 us of spinning first (FLOW_SPIN_NS), then the watchdog's 10 Hz. */
+	/* 50 us of spinning first (LOOP_FLOW_SPIN_NS), then the watchdog's 10 Hz. */
 	CHECK(polls < 2000, "the fd stayed readable with nothing to read: %u polls in 0.5 s",
 	      polls);
 	CHECK(cpu < 0.1, "the client spun: %.3f s of CPU in 0.5 s", cpu);
