@@ -99,8 +99,12 @@ refused() {
 	st=0
 	$AS_B timeout 20 arecord -D "$3" -f S16_LE -r 48000 -c 2 -d 1 /dev/null \
 		>"$work/b" 2>&1 || st=$?
+	# While A holds it (the last one out removes an idle segment): its
+	# mode, and the errno B's open gets (EACCES).
+	mode=$(stat -c '%a %U' "$4" 2>&1) || true
+	ost=0
+	$AS_B "$RS" open -C -D "$3" >"$work/o" 2>&1 || ost=$?
 	stop_a
-	mode=$(stat -c '%a %U' "$4")
 	[ "$mode" = "600 $ua" ] || bad "$1: segment is '$mode', expected '600 $ua'"
 	if [ "$st" = 0 ]; then
 		bad "$1: user B's arecord -D $3 ran and exited 0 while A played into the segment ($mode)"
@@ -114,11 +118,8 @@ refused() {
 	else
 		echo "$1: B refused: $(grep -i 'permission denied' "$work/b" | head -n 1)"
 	fi
-	# The errno is EACCES.
-	st=0
-	$AS_B "$RS" open -C -D "$3" >"$work/o" 2>&1 || st=$?
 	if ! grep -q "^open: " "$work/o"; then
-		bad "$1: user B's rel-stream open -C -D $3 gave no open result (exit $st):"
+		bad "$1: user B's rel-stream open -C -D $3 gave no open result (exit $ost):"
 		cat "$work/o"
 	elif ! grep -q "error 13 " "$work/o"; then
 		bad "$1: user B's open of $3 did not fail with EACCES (13):"
