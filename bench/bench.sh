@@ -261,7 +261,7 @@ fi
 # from minute to minute by more than the margin the target leaves, so the
 # three systems are interleaved in R_CPU rounds and the rows give the median
 # round (the range of the rounds beside it).
-floor_shm="$LOOP_SHM/alsa-loopback-$LOOP_CARD.floor"
+floor_shm="/dev/shm/alsa-loopback-floor.$LOOP_CARD"
 # cpu_run KIND SECS: CPU (us) of one run of loop, null or floor; fails if
 # the clients did (the row says so).
 cpu_run() {
@@ -398,14 +398,13 @@ for n in $SCALES; do
 	x=$(xruns "$tmp/scale$n.err")
 	row "3. scale $n cables: xruns" "$x" "$([ "$n" -le 64 ] && echo 0 || echo -)" \
 		"$([ "$n" -le 64 ] && verdict "$x" "<=" 0 || echo info)"
-	segs=$(ls $LOOP_SHM/alsa-loopback-"$LOOP_CARD".* 2>/dev/null | grep -v -E '\.[123]$' | wc -l)
-	seg_bytes=$(stat -c %s "$LOOP_SHM/alsa-loopback-$LOOP_CARD.10")
-	# tmpfs allocates on touch: allocated blocks are the resident pages.
-	seg_res=$(du -ck $(ls $LOOP_SHM/alsa-loopback-"$LOOP_CARD".* | grep -v -E '\.[123]$') |
-		tail -n 1 | cut -f1)
+	# The last one out of a cable removes its segment: what is left after
+	# the clients closed is what a cable costs when nobody uses it.
+	left=$(ls "$LOOP_SHM"/alsa-loopback-"$LOOP_CARD".* 2>/dev/null | grep -v -E '\.[123]$' |
+		wc -l)
 	row "3. scale $n cables: memory per cable" \
-		"segment $((seg_bytes / 1024)) KiB, $((seg_res / segs)) KiB resident; clients RSS $(( $(kv "$lo" maxrss_kb) / n )) KiB (null $(( $(kv "$nu" maxrss_kb) / n )) KiB)" \
-		"-" "info"
+		"segments left after close: $left; clients RSS $(( $(kv "$lo" maxrss_kb) / n )) KiB (null $(( $(kv "$nu" maxrss_kb) / n )) KiB)" \
+		"0 left" "$(verdict "$left" "<=" 0)"
 	rm -f $LOOP_SHM/alsa-loopback-"$LOOP_CARD".[1-9][0-9]*
 done
 
