@@ -188,9 +188,9 @@ for F in S8 S16_BE U16_LE U16_BE S24_3BE U24_3LE S32_BE U32_BE FLOAT_BE FLOAT64_
 	cli_client aplay -q -D "$(cli_dev loop 5)" -t raw -f $F -r $R -c $C "$T/f.raw" ||
 		fail "$F: aplay"
 	sleep 0.2
-	kill -INT "$FP"
+	kill -TERM "$FP"	# as SIGINT: a valid file
 	tap_end "$FP"
-	[ "$TAP_RC" -eq 0 ] || fail "$F: tap exit $TAP_RC"
+	[ "$TAP_RC" -eq 0 ] || fail "$F: tap exit $TAP_RC after SIGTERM"
 	cli_wait "$RPID"
 	if [ $F = MU_LAW ]; then
 		# Kept as it is under WAV's mu-law tag (sox would turn -0 into +0).
