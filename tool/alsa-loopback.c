@@ -926,6 +926,8 @@ static int cmd_tap(const struct opts *o, const char *sub, const char *file)
 	int fd = -1, err = 0, status = 1;
 	struct stat st;
 	size_t hlen;
+	off_t hdr_off;
+	bool patch;
 
 	errno = 0;
 	n = strtoul(sub, &endp, 10);
@@ -1004,14 +1006,20 @@ static int cmd_tap(const struct opts *o, const char *sub, const char *file)
 	data_max = (UINT32_C(0x7fffffff) - WAV_HEADER_MAX) / (w.bytes * lock.channels) *
 		   (w.bytes * lock.channels);
 	hlen = wav_header(hdr, &e, &w, (uint32_t)data_max);
+	/*
+	 * A regular file we can seek back in gets its real sizes at the end:
+	 * not one opened for appending (">>": pwrite would append).
+	 */
+	hdr_off = lseek(fd, 0, SEEK_CUR);
+	patch = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && hdr_off >= 0 &&
+		!(fcntl(fd, F_GETFL) & O_APPEND);
 	err = write_all(fd, hdr, hlen);
 	if (err)
 		goto write_error;
 	if (o->duration > 0)
 		max_frames = (uint64_t)(o->duration * lock.rate + 0.5);
 	/* A file: up to what a RIFF size can say. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (UINT32_MAX - hlen) / (w.bytes * lock.channels) < max_frames)
+	if (patch && (UINT32_MAX - hlen) / (w.bytes * lock.channels) < max_frames)
 		max_frames = (UINT32_MAX - hlen) / (w.bytes * lock.channels);
 	/* What a ring holds clear of its writer's buffer: older frames are gone. */
 	cap = (shm_cable_play_shared(&seg, o->device) ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES) /
@@ -1053,9 +1061,9 @@ static int cmd_tap(const struct opts *o, const char *sub, const char *file)
 	if (!more && frames >= max_frames)
 		stopped = "duration reached";
 	/* A file gets its real sizes. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (patch) {
 		hlen = wav_header(hdr, &e, &w, (uint32_t)(frames * w.bytes * lock.channels));
-		if (pwrite(fd, hdr, hlen, 0) != (ssize_t)hlen) {
+		if (pwrite(fd, hdr, hlen, hdr_off) != (ssize_t)hlen) {
 			err = -errno;
 			goto write_error;
 		}
