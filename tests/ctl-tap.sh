@@ -54,6 +54,20 @@ same_sound() {
 	[ "$_n" -gt 0 ] && cmp -s -n "$_n" -i "$_a:$_b" "$1" "$2"
 }
 
+# --- usage ---------------------------------------------------------------
+"$TOOL" --help > "$T/help"
+for w in tap --device --duration PEAK RMS LEVEL "WAV FILES"; do
+	grep -q -- "$w" "$T/help" || fail "--help does not document $w"
+done
+for args in "tap 1" "tap --device 2 1 x.wav" "tap --duration 0 1 x.wav" "tap -1 x.wav" \
+	"tap 4096 x.wav"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$TOOL" --card "$K" $args 2>/dev/null || rc=$?
+	[ "$rc" -eq 2 ] || fail "alsa-loopback $args: exit $rc, expected 2"
+done
+[ ! -e x.wav ] || fail "a refused tap created its file"
+
 # --- S16: the tap against arecord, a second tap to a pipe -----------------
 cli_gen "$T/noise.raw" S16_LE $R $C 1.5
 cli_bg arecord -q -D "$(cli_dev loopcap 1)" -t raw -f S16_LE -r $R -c $C -d 4 "$T/rec.raw"
