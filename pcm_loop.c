@@ -487,94 +487,15 @@ void capture_silence(struct loop *lp, const snd_pcm_channel_area_t *areas,
 			      lp->io.format);
 }
 
-/*
- * Snapshot every playback of the cable: an exclusive end has one, in slot
- * 0, owning the whole ring; a shared end up to SHM_SLOTS, each with its
- * part.  A shared playback that died mid-stream stops counting at once:
- * its slot's lock went with it, whatever its timeline still says.
- */
-static void load_writers(struct loop *lp)
-{
-	bool shared = shm_cable_play_shared(&lp->seg, lp->place.cable);
-
-	lp->nwriters = 0;
-	for (unsigned int k = 0; k < (shared ? SHM_SLOTS : 1u); k++) {
-		struct writer *w = &lp->writers[lp->nwriters];
-
-		w->ring = shm_seg_ring(&lp->seg, lp->place.cable, k, shared);
-		/* Unreadable or never used: nothing to hear. */
-		if (shm_timeline_load(w->ring.slot, &w->tl) < 0 || !w->tl.count)
-			continue;
-		/*
-		 * Gone with its stream still open: killed, not closed.  (One that
-		 * closed its timeline is heard to its end: we may lag behind.)
-		 */
-		if (shared && w->tl.span[(w->tl.count - 1) % SHM_TL_SPANS].end_tick == SHM_TICK_NEVER &&
-		    !shm_slot_alive(&lp->seg, lp->place.cable, k))
-			continue;
-		w->written = shm_ring_written(&w->ring);
-		lp->nwriters++;
-	}
-}
-
-/*
- * Which writers are heard at tick, and for how many ticks that stays so
- * (at most limit).  Sets each heard writer's q and returns how many.
- */
-static unsigned int writers_at(struct loop *lp, uint64_t tick, uint64_t *limit,
-			       struct writer **heard)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < lp->nwriters; i++) {
-		struct writer *w = &lp->writers[i];
-		uint64_t run, ring_frames = shm_ring_frames(&w->ring, lp->frame_bytes);
-		bool on = shm_timeline_pos(&w->tl, tick, &w->q, &run);
-
-		if (on && w->q >= w->written)
-			on = false;	/* never written (underrun): silence */
-		if (on) {
-			/* Written so far, and no more than the ring holds. */
-			if (run > w->written - w->q)
-				run = w->written - w->q;
-			if (run > ring_frames)
-				run = ring_frames;
-			heard[n++] = w;
-		}
-		if (run < *limit)
-			*limit = run;
-	}
-	return n;
-}
-
-/* Frames of w's chunk that were overwritten while we copied them. */
-static uint64_t overwritten(struct loop *lp, const struct writer *w, uint64_t frames)
-{
-	uint64_t intact = shm_ring_intact_from(&w->ring, lp->frame_bytes);
-
-	if (w->q >= intact)
-		return 0;
-	return intact - w->q < frames ? intact - w->q : frames;
-}
-
 /* Sum frames of several writers, at most MIX_BLOCK, into the client's areas. */
-static void mix_chunk(struct loop *lp, struct writer **heard, unsigned int n,
+static void mix_chunk(struct loop *lp, struct shm_writer **heard, unsigned int n,
 		      const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
 		      uint32_t frames)
 {
-	size_t samples = (size_t)frames * lp->io.channels;
 	snd_pcm_channel_area_t buf_areas[LOOP_CHANNELS_MAX];
 
-	mix_clear(lp->mix_acc, samples, &lp->mix_format);
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t lost;
-
-		shm_ring_read(&heard[i]->ring, lp->frame_bytes, heard[i]->q, lp->mix_buf, frames);
-		lost = overwritten(lp, heard[i], frames);	/* silence: adds nothing */
-		mix_add(lp->mix_acc + lost * lp->io.channels, lp->mix_buf + lost * lp->frame_bytes,
-			samples - lost * lp->io.channels, &lp->mix_format);
-	}
-	mix_store(lp->mix_buf, lp->mix_acc, samples, &lp->mix_format);
+	shm_writers_mix(heard, n, lp->frame_bytes, lp->io.channels, &lp->mix_format, lp->mix_acc,
+			lp->mix_buf, frames);
 	interleaved_areas(lp, lp->mix_buf, buf_areas);
 	snd_pcm_areas_copy(areas, offset, buf_areas, 0, lp->io.channels, frames, lp->io.format);
 }
@@ -591,13 +512,13 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 					       snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
 	struct loop *lp = io->private_data;
-	struct writer *heard[SHM_SLOTS];
+	struct shm_writer *heard[SHM_SLOTS];
 	uint64_t pos, left = size;
 
 	loop_sync_reset(lp);
 	lp->appl_seen = io->appl_ptr + size;
 	pos = lp->pos.base + io->appl_ptr;	/* our timeline's position */
-	load_writers(lp);
+	lp->nwriters = shm_writers_load(&lp->seg, lp->place.cable, lp->writers);
 	while (left) {
 		uint64_t tick, chunk = left;
 		unsigned int n = 0;
@@ -606,7 +527,8 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 		if (shm_timeline_tick(&lp->pos.tl, pos, &tick, &chunk)) {
 			if (chunk > left)
 				chunk = left;
-			n = writers_at(lp, tick, &chunk, heard);
+			n = shm_writers_at(lp->writers, lp->nwriters, lp->frame_bytes, tick,
+					   &chunk, heard);
 		} else if (chunk > left) {
 			chunk = left;
 		}
@@ -615,7 +537,8 @@ static snd_pcm_sframes_t loop_transfer_capture(snd_pcm_ioplug_t *io,
 		} else if (n == 1) {
 			ring_copy(lp, &heard[0]->ring, false, heard[0]->q, areas, offset,
 				  (uint32_t)chunk);
-			capture_silence(lp, areas, offset, overwritten(lp, heard[0], chunk));
+			capture_silence(lp, areas, offset,
+					shm_writer_overwritten(heard[0], lp->frame_bytes, chunk));
 		} else {
 			if (chunk > MIX_BLOCK)
 				chunk = MIX_BLOCK;

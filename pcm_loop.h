@@ -21,6 +21,7 @@
 #include "loop_flow.h"
 #include "loop_mix.h"
 #include "shm_cable.h"
+#include "shm_hear.h"
 #include "shm_place.h"
 #include "shm_ring.h"
 #include "shm_seg.h"
@@ -75,12 +76,7 @@ struct loop {
 	bool reset_hold;		/* playback: reset while running, waits for a write */
 
 	/* Capture: what each playback of the cable published, per transfer. */
-	struct writer {
-		struct shm_ring ring;
-		struct shm_timeline tl;
-		uint64_t written;
-		uint64_t q, run;	/* this chunk: ring position, frames */
-	} writers[SHM_SLOTS];
+	struct shm_writer writers[SHM_SLOTS];
 	unsigned int nwriters;
 };
 

@@ -3,7 +3,7 @@
 BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup bench/pcmfind
 EXTRA_PROGRAMS += $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
-EXTRA_DIST += bench/bench.sh bench/shared.sh bench/README
+EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/README
 
 bench_spawn_SOURCES = bench/spawn.c
 bench_wakeup_SOURCES = bench/wakeup.c
@@ -17,13 +17,13 @@ bench_ringcopy_CFLAGS = $(AM_CFLAGS) -O2
 
 BENCH_RUN = $(SHELL) $(srcdir)/bench/bench.sh --builddir '$(abs_top_builddir)'
 
-bench: $(BENCH_PROGS) libasound_module_pcm_loopback.la
+bench: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) $(BENCH_FLAGS)
 
-bench-quick: $(BENCH_PROGS) libasound_module_pcm_loopback.la
+bench-quick: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) --quick $(BENCH_FLAGS)
 
-bench-callgrind: $(BENCH_PROGS) libasound_module_pcm_loopback.la
+bench-callgrind: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) --callgrind $(BENCH_FLAGS)
 
 .PHONY: bench bench-quick bench-callgrind

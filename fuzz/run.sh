@@ -39,7 +39,8 @@ cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -
 
 echo "building fuzz targets in $tmp"
 # shellcheck disable=SC2086
-"$CLANG" $cflags -o "$tmp/fuzz-header" "$top_srcdir/fuzz/fuzz-header.c" "$top_srcdir"/shm_*.c
+"$CLANG" $cflags -o "$tmp/fuzz-header" "$top_srcdir/fuzz/fuzz-header.c" "$top_srcdir"/shm_*.c \
+	"$top_srcdir/loop_mix.c"
 # -DPIC as libtool gives the plugin: SND_PCM_PLUGIN_SYMBOL then needs no
 # static-build symbol table from alsa-lib.
 # shellcheck disable=SC2086
@@ -49,7 +50,7 @@ echo "building fuzz targets in $tmp"
 	"$top_srcdir"/shm_*.c $alsa_libs
 # Valid header images of the current layout, from a real segment.
 "$CLANG" -O1 -std=gnu11 -DFUZZ_SEED_MAIN -I"$top_srcdir" -o "$tmp/gen-header" \
-	"$top_srcdir/fuzz/fuzz-header.c" "$top_srcdir"/shm_*.c
+	"$top_srcdir/fuzz/fuzz-header.c" "$top_srcdir"/shm_*.c "$top_srcdir/loop_mix.c"
 
 mkdir -p "$tmp/corpus/header" "$tmp/corpus/config" "$artifacts"
 "$tmp/gen-header" "$tmp/corpus/header"

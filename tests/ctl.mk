@@ -4,6 +4,7 @@ tests_test_ctl_SOURCES = tests/test-ctl.c tests/check.c tests/check.h tests/conf
 tests_test_ctl_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 tests_test_ctl_LDADD = libloopshm.la $(ALSA_LIBS)
 
-CTL_TESTS = tests/ctl-kill.sh tests/ctl-contents.sh tests/ctl-tool.sh tests/ctl-alsaloop.sh
+CTL_TESTS = tests/ctl-kill.sh tests/ctl-contents.sh tests/ctl-tool.sh tests/ctl-alsaloop.sh \
+	tests/ctl-tap.sh
 TESTS += tests/test-ctl $(CTL_TESTS)
 EXTRA_DIST += $(CTL_TESTS) tests/lib/ctl.sh

@@ -26,7 +26,8 @@ fi
 
 if ! "$CLANG" -fsanitize=thread -g -O1 -std=gnu11 -Wall -Wextra -Werror -pthread \
 	-I"$top_srcdir" -o "$tmp/stress-ring" \
-	"$top_srcdir/tests/stress-ring.c" "$top_srcdir/tests/check.c" "$top_srcdir"/shm_*.c; then
+	"$top_srcdir/tests/stress-ring.c" "$top_srcdir/tests/check.c" "$top_srcdir"/shm_*.c \
+	"$top_srcdir/loop_mix.c"; then
 	echo "FAIL: cannot build stress-ring with -fsanitize=thread"
 	exit 1
 fi

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * alsa-loopback - list, watch and clean up the shared segments of the
- * user-space ALSA loopback (see alsa-loopback.1, which --help prints).
+ * alsa-loopback - list, watch, tap and clean up the shared segments of
+ * the user-space ALSA loopback (see alsa-loopback.1, which --help prints).
  *
  * Everything shown comes from the segments (shm_layout.h).  "Attached" is
  * decided by the end's OFD lock, never by the pid written beside it: the
@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #include "shm_cable.h"
 #include "shm_flow.h"
+#include "shm_hear.h"
 #include "shm_place.h"
 #include "shm_ring.h"
 #include "shm_seg.h"
@@ -44,6 +46,8 @@ struct opts {
 	bool dry_run;
 	double interval;
 	long count;		/* watch: tables to print, 0 = forever */
+	unsigned int device;	/* tap: 0 loop:N's cable, 1 loopcap:N's */
+	double duration;	/* tap: seconds, 0 = until stopped */
 };
 
 /* A segment file found in the directory. */
@@ -170,6 +174,207 @@ static int find_segments(const struct opts *o, struct entry **out, size_t *n_out
 	return 0;
 }
 
+/* ---- hearing a cable, passively ------------------------------------------ */
+
+/*
+ * What a capture of the cable would hear, read through the shared layer
+ * (shm_hear.h) without an end of our own: no lock is taken, no byte of
+ * the segment written, so the writer and the real capture never know.
+ */
+#define EAR_BLOCK	1024u	/* frames heard at once */
+
+struct ear {
+	struct shm_seg *seg;
+	unsigned int cable;
+	struct shm_params lock;
+	snd_pcm_format_t format;
+	uint32_t frame_bytes;
+	bool linear;		/* a level can be measured, writers can be summed */
+	struct mix_format mf;
+	struct shm_writer w[SHM_SLOTS];
+	unsigned int nw;
+	union mix_acc *acc;	/* EAR_BLOCK frames of sums */
+};
+
+static int ear_init(struct ear *e, struct shm_seg *seg, unsigned int cable,
+		    const struct shm_params *lock)
+{
+	snd_pcm_format_t f = (snd_pcm_format_t)lock->format;
+	int phys = lock->format <= SND_PCM_FORMAT_LAST ? snd_pcm_format_physical_width(f) : -1;
+
+	memset(e, 0, sizeof(*e));
+	if (phys <= 0 || phys % 8 || !lock->channels || lock->channels > LOOP_CHANNELS_MAX ||
+	    !lock->rate)
+		return -EINVAL;
+	e->seg = seg;
+	e->cable = cable;
+	e->lock = *lock;
+	e->format = f;
+	e->frame_bytes = (uint32_t)phys / 8 * lock->channels;
+	e->linear = snd_pcm_format_linear(f) == 1 || snd_pcm_format_float(f) == 1;
+	/* As the plugin's capture describes the format to loop_mix. */
+	e->mf = (struct mix_format){
+		.bytes = (unsigned int)phys / 8,
+		.bits = (unsigned int)snd_pcm_format_width(f),
+		.is_signed = snd_pcm_format_signed(f) == 1,
+		.big_endian = snd_pcm_format_big_endian(f) == 1,
+		.is_float = snd_pcm_format_float(f) == 1,
+	};
+	e->acc = calloc((size_t)EAR_BLOCK * lock->channels, sizeof(*e->acc));
+	return e->acc ? 0 : -ENOMEM;
+}
+
+static void ear_free(struct ear *e)
+{
+	free(e->acc);
+	e->acc = NULL;
+}
+
+/* Snapshot the cable's playbacks: once per batch of ear_hear() calls. */
+static void ear_load(struct ear *e)
+{
+	e->nw = shm_writers_load(e->seg, e->cable, e->w);
+}
+
+/* Frames [tick, tick + frames) as a capture hears them, into out (frames <= EAR_BLOCK). */
+static void ear_hear(struct ear *e, uint64_t tick, uint32_t frames, uint8_t *out)
+{
+	struct shm_writer *heard[SHM_SLOTS];
+
+	while (frames) {
+		uint64_t chunk = frames, lost = 0;
+		unsigned int n = shm_writers_at(e->w, e->nw, e->frame_bytes, tick, &chunk, heard);
+
+		if (n == 1) {
+			shm_ring_read(&heard[0]->ring, e->frame_bytes, heard[0]->q, out,
+				      (uint32_t)chunk);
+			lost = shm_writer_overwritten(heard[0], e->frame_bytes, chunk);
+		} else if (n > 1) {
+			shm_writers_mix(heard, n, e->frame_bytes, e->lock.channels, &e->mf, e->acc,
+					out, (uint32_t)chunk);
+		} else {
+			lost = chunk;
+		}
+		if (lost)	/* never written, or overwritten as we copied: silence */
+			snd_pcm_format_set_silence(e->format, out, (unsigned int)lost *
+						   e->lock.channels);
+		tick += chunk;
+		out += chunk * e->frame_bytes;
+		frames -= (uint32_t)chunk;
+	}
+}
+
+/* The cable's grid with our rate; false if unreadable. */
+static bool ear_grid(struct ear *e, struct shm_grid *g)
+{
+	*g = (struct shm_grid){ .rate = e->lock.rate, .shift = LOOP_SHIFT_NOMINAL };
+	return shm_grid_load(shm_seg_cable(e->seg, e->cable), g) == 0;
+}
+
+/*
+ * How far behind "now" we hear: a playback publishes a span it opens,
+ * pauses or stops a moment after it read the clock, and a capture reads
+ * its ticks a period late anyway.
+ */
+#define EAR_LAG_NS	(UINT64_C(5) * 1000000u)
+
+/* ---- levels -------------------------------------------------------------- */
+
+/* Peak and RMS over some frames, in dBFS; what "watch" shows per cable. */
+struct level {
+	bool valid;		/* a linear format was heard */
+	uint64_t frames;
+	double peak, sum_sq;	/* full scale = 1.0 */
+	uint64_t samples;
+	bool clip;		/* a sample at or beyond full scale */
+};
+
+/* Below this peak a cable is silent: -90 dBFS is one LSB of 16 bits. */
+#define LEVEL_SILENT_DB		(-90.0)
+
+static void level_add(struct level *lv, struct ear *e, const uint8_t *buf, uint32_t frames)
+{
+	size_t samples = (size_t)frames * e->lock.channels;
+	double full = e->mf.is_float ? 1.0 : (double)(UINT64_C(1) << (e->mf.bits - 1));
+	double top = e->mf.is_float ? 1.0 : (full - 1.0) / full;
+
+	/* loop_mix decodes every linear layout: one sum of one writer is the sample. */
+	mix_clear(e->acc, samples, &e->mf);
+	mix_add(e->acc, buf, samples, &e->mf);
+	for (size_t k = 0; k < samples; k++) {
+		double v = e->mf.is_float ? e->acc[k].d : (double)e->acc[k].i / full;
+		double a = fabs(v);
+
+		if (!isfinite(a))
+			a = 1.0;
+		if (a > lv->peak)
+			lv->peak = a;
+		if (a >= top)
+			lv->clip = true;
+		lv->sum_sq += a * a;
+	}
+	lv->samples += samples;
+	lv->frames += frames;
+	lv->valid = true;
+}
+
+/* What the cable carried over the last window_s seconds before now. */
+static void cable_level(struct shm_seg *seg, unsigned int cable, const struct shm_params *lock,
+			double window_s, struct level *lv)
+{
+	struct ear e;
+	struct shm_grid g;
+	uint64_t end, begin, frames, cap;
+	uint8_t *buf;
+
+	memset(lv, 0, sizeof(*lv));
+	if (lock->clock != SHM_CLOCK_REALTIME || ear_init(&e, seg, cable, lock) < 0)
+		return;
+	if (!e.linear || !ear_grid(&e, &g) || !(buf = malloc((size_t)EAR_BLOCK * e.frame_bytes))) {
+		ear_free(&e);
+		return;
+	}
+	end = shm_grid_tick(&g, shm_now_ns() - EAR_LAG_NS);
+	frames = (uint64_t)(window_s * lock->rate);
+	/*
+	 * No more than a ring holds clear of the writer's buffer (at most a
+	 * quarter of it), and nothing before the grid began.
+	 */
+	cap = (shm_cable_play_shared(seg, cable) ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES) /
+	      e.frame_bytes;
+	cap -= cap / LOOP_RING_PER_BUFFER;
+	if (frames > cap)
+		frames = cap;
+	if (frames > end - g.base_tick)
+		frames = end - g.base_tick;
+	begin = end - frames;
+	ear_load(&e);
+	while (begin < end) {
+		uint32_t n = end - begin < EAR_BLOCK ? (uint32_t)(end - begin) : EAR_BLOCK;
+
+		ear_hear(&e, begin, n, buf);
+		level_add(lv, &e, buf, n);
+		begin += n;
+	}
+	free(buf);
+	ear_free(&e);
+}
+
+static double level_db(double v)
+{
+	return v > 0 ? 20.0 * log10(v) : -INFINITY;
+}
+
+static double level_rms(const struct level *lv)
+{
+	return lv->samples ? sqrt(lv->sum_sq / (double)lv->samples) : 0.0;
+}
+
+static bool level_silent(const struct level *lv)
+{
+	return level_db(lv->peak) < LEVEL_SILENT_DB;
+}
+
 /* ---- snapshot of a segment ----------------------------------------------- */
 
 struct cable_info {
@@ -183,6 +388,7 @@ struct cable_info {
 	unsigned int slot[SHM_ROLES];
 	struct shm_end_info place[SHM_ROLES][SHM_SLOTS];
 	unsigned int nplaces[SHM_ROLES];
+	struct level level;	/* watch: what the cable carried over the interval */
 };
 
 /* Frames written but not yet played by a playback, if it is running now. */
@@ -204,7 +410,8 @@ static bool playback_fill(struct shm_seg *seg, unsigned int cable, unsigned int 
 	return true;
 }
 
-static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable_info *ci)
+static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable_info *ci,
+			   double level_s)
 {
 	memset(ci, 0, sizeof(*ci));
 	ci->locked = shm_cable_locked(seg, cable, &ci->lock);
@@ -233,6 +440,8 @@ static void cable_snapshot(struct shm_seg *seg, unsigned int cable, struct cable
 	    ci->end[SHM_ROLE_PLAY].state == SND_PCM_STATE_RUNNING)
 		ci->has_fill = playback_fill(seg, cable, ci->slot[SHM_ROLE_PLAY], ci->lock.rate,
 					     &ci->fill);
+	if (ci->locked && level_s > 0)
+		cable_level(seg, cable, &ci->lock, level_s, &ci->level);
 }
 
 /*
@@ -301,7 +510,30 @@ static void json_end(FILE *f, const struct shm_end_info *e)
 		"\"xruns\": %u}", e->period_frames, e->buffer_frames, (unsigned long long)e->frames, e->xruns);
 }
 
-static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
+/* A level in dBFS, or null for no sample above zero. */
+static void json_db(FILE *f, double v)
+{
+	if (v > 0)
+		fprintf(f, "%.2f", level_db(v));
+	else
+		fprintf(f, "null");
+}
+
+static void json_level(FILE *f, const struct level *lv)
+{
+	if (!lv->valid) {
+		fprintf(f, ", \"level\": null");
+		return;
+	}
+	fprintf(f, ", \"level\": {\"frames\": %llu, \"peak_dbfs\": ", (unsigned long long)lv->frames);
+	json_db(f, lv->peak);
+	fprintf(f, ", \"rms_dbfs\": ");
+	json_db(f, level_rms(lv));
+	fprintf(f, ", \"silence\": %s, \"clip\": %s}", level_silent(lv) ? "true" : "false",
+		lv->clip ? "true" : "false");
+}
+
+static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci, bool watch)
 {
 	fprintf(f, "{\"cable\": %u, \"playback\": \"%s\", \"capture\": \"%s\", \"locked\": %s, ",
 		cable, pcm_of_device(cable), pcm_of_device(cable ^ 1u),
@@ -338,18 +570,38 @@ static void json_cable(FILE *f, unsigned int cable, const struct cable_info *ci)
 		}
 		fprintf(f, "]}");
 	}
+	if (watch)
+		json_level(f, &ci->level);
 	fprintf(f, "}");
 }
 
-static void table_header(FILE *f)
+static void table_header(FILE *f, bool watch)
 {
-	fprintf(f, "%-8s %4s %-12s %-9s %6s %3s %-6s %6s %6s %-8s %7s %-9s %6s %6s %10s %5s %s\n",
+	fprintf(f, "%-8s %4s %-12s %-9s %6s %3s %-6s %6s %6s %-8s %7s %-9s %6s %6s %10s %5s %s",
 		"CARD", "SUB", "CABLE", "FORMAT", "RATE", "CH", "ACCESS", "SHIFT", "NOTIFY",
 		"END", "PID", "STATE", "PERIOD", "BUFFER", "FRAMES", "XRUNS", "FILL");
+	if (watch)	/* after FILL: the columns before keep their places */
+		fprintf(f, " %6s %6s %s", "PEAK", "RMS", "LEVEL");
+	fputc('\n', f);
+}
+
+/* The watch's level columns of a cable's first row: dBFS, or "-" without one. */
+static void table_level(FILE *f, const struct level *lv)
+{
+	char peak[16], rms[16];
+
+	if (!lv->valid) {
+		fprintf(f, " %6s %6s %s", "-", "-", "-");
+		return;
+	}
+	snprintf(peak, sizeof(peak), "%.1f", level_db(lv->peak));
+	snprintf(rms, sizeof(rms), "%.1f", level_db(level_rms(lv)));
+	fprintf(f, " %6s %6s %s", peak, rms, lv->clip ? "clip" : level_silent(lv) ? "silence" :
+		"ok");
 }
 
 static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
-		       const struct cable_info *ci, bool percent)
+		       const struct cable_info *ci, bool watch)
 {
 	char cab[16], rate[16], ch[16], pid[16], fill[40];
 
@@ -368,7 +620,7 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 			 "capture", i ? "+" : "");
 		snprintf(pid, sizeof(pid), "%u", en->pid);
 		if (r == SHM_ROLE_PLAY && !i && ci->has_fill) {
-			if (percent && en->buffer_frames)
+			if (watch && en->buffer_frames)
 				snprintf(fill, sizeof(fill), "%llu(%llu%%)",
 					 (unsigned long long)ci->fill,
 					 (unsigned long long)(ci->fill * 100 / en->buffer_frames));
@@ -378,17 +630,23 @@ static void table_rows(FILE *f, const struct entry *e, unsigned int cable,
 			snprintf(fill, sizeof(fill), "-");
 		}
 		fprintf(f, "%-8s %4u %-12s %-9s %6s %3s %-6s %6u %6u %-8s %7s %-9s %6u %6u %10llu "
-			"%5u %s\n", e->card, e->subdevice, cab,
+			"%5u %s", e->card, e->subdevice, cab,
 			ci->locked ? format_name(ci->lock.format) : "-", ci->locked ? rate : "-",
 			ci->locked ? ch : "-", !ci->locked ? "-" : ci->lock.access ? "nonint" : "inter",
 			ci->ctl.rate_shift, ci->ctl.notify, end_name,
 			en->attached ? pid : "-", en->attached ? state_name(en->state) : "-",
 			en->period_frames, en->buffer_frames, (unsigned long long)en->frames, en->xruns, fill);
+		/* The level is the cable's: on its first row. */
+		if (watch && !row)
+			table_level(f, &ci->level);
+		else if (watch)
+			fprintf(f, " %6s %6s %s", "-", "-", "-");
+		fputc('\n', f);
 	}
 }
 
 /* One table or JSON document of every segment; 1 if one was unreadable. */
-static int show(const struct opts *o, bool percent, bool compact_json)
+static int show(const struct opts *o, bool watch, bool compact_json)
 {
 	struct entry *v = NULL;
 	size_t n = 0;
@@ -400,7 +658,7 @@ static int show(const struct opts *o, bool percent, bool compact_json)
 	if (o->json)
 		fprintf(f, "{\"segments\": [");
 	else
-		table_header(f);
+		table_header(f, watch);
 	for (size_t i = 0; i < n; i++) {
 		struct shm_seg seg;
 		char why[768];
@@ -409,7 +667,7 @@ static int show(const struct opts *o, bool percent, bool compact_json)
 
 		if (!err) {
 			for (unsigned int c = 0; c < SHM_CABLES; c++)
-				cable_snapshot(&seg, c, &info[c]);
+				cable_snapshot(&seg, c, &info[c], watch ? o->interval : 0);
 			if (!o->all && !in_use(info)) {
 				shm_seg_close(&seg);
 				continue;
@@ -440,9 +698,9 @@ static int show(const struct opts *o, bool percent, bool compact_json)
 
 			if (o->json) {
 				fprintf(f, "%s%s", c ? "," : "", compact_json ? "" : "\n    ");
-				json_cable(f, c, ci);
+				json_cable(f, c, ci, watch);
 			} else {
-				table_rows(f, &v[i], c, ci, percent);
+				table_rows(f, &v[i], c, ci, watch);
 			}
 		}
 		if (o->json)
@@ -483,6 +741,357 @@ static int cmd_watch(const struct opts *o)
 			putchar('\n');
 		fflush(stdout);
 	}
+	return status;
+}
+
+/* ---- tap ----------------------------------------------------------------- */
+
+/*
+ * How the cable's format goes into a WAV file.  WAV integer PCM is
+ * unsigned at 8 bits, signed little-endian above, its value in the top
+ * bits of whole bytes: other layouts are converted losslessly (24 bits in
+ * 4 bytes packed into 3, 18 and 20 bits scaled to 24, unsigned and
+ * big-endian made signed little-endian); floats are byte-swapped if
+ * big-endian; mu-law and A-law keep their bytes under their own tags.
+ */
+struct wav_out {
+	uint16_t tag;		/* 1 PCM, 3 IEEE float, 6 A-law, 7 mu-law */
+	unsigned int bytes;	/* per sample in the file */
+	bool copy;		/* the cable's bytes are already WAV's */
+};
+
+#define WAV_PCM		1u
+#define WAV_FLOAT	3u
+#define WAV_ALAW	6u
+#define WAV_MULAW	7u
+#define WAV_HEADER_MAX	58u
+
+static void wav_choose(const struct ear *e, struct wav_out *w)
+{
+	const struct mix_format *m = &e->mf;
+
+	*w = (struct wav_out){ .tag = WAV_PCM, .bytes = m->bytes };
+	if (e->format == SND_PCM_FORMAT_MU_LAW || e->format == SND_PCM_FORMAT_A_LAW) {
+		w->tag = e->format == SND_PCM_FORMAT_MU_LAW ? WAV_MULAW : WAV_ALAW;
+		w->copy = true;
+	} else if (m->is_float) {
+		w->tag = WAV_FLOAT;
+		w->copy = !m->big_endian;
+	} else {
+		w->bytes = (m->bits + 7) / 8;
+		w->copy = w->bytes == m->bytes && w->bytes * 8 == m->bits && !m->big_endian &&
+			  m->is_signed == (w->bytes > 1);
+	}
+}
+
+/* Rewrite samples in place as w says (the output is never longer); returns the bytes. */
+static size_t wav_convert(const struct ear *e, const struct wav_out *w, uint8_t *buf,
+			  size_t samples)
+{
+	const struct mix_format *m = &e->mf;
+	unsigned int shift = w->bytes * 8 - m->bits;
+	uint64_t mask = (UINT64_C(1) << m->bits) - 1, sign = UINT64_C(1) << (m->bits - 1);
+	uint8_t *out = buf, *start = buf;
+
+	if (w->copy)
+		return samples * m->bytes;
+	for (size_t k = 0; k < samples; k++, buf += m->bytes) {
+		uint64_t v = 0;
+
+		for (unsigned int b = 0; b < m->bytes; b++)
+			v |= (uint64_t)buf[m->big_endian ? m->bytes - 1 - b : b] << (8 * b);
+		if (!m->is_float) {
+			/* Two's complement from the significant bits, then to the top. */
+			v &= mask;
+			v = m->is_signed ? (v ^ sign) - sign : v - sign;
+			v <<= shift;
+			if (w->bytes == 1)
+				v += 0x80;	/* WAV's 8 bits are unsigned */
+		}
+		for (unsigned int b = 0; b < w->bytes; b++)
+			*out++ = (uint8_t)(v >> (8 * b));
+	}
+	return (size_t)(out - start);
+}
+
+static uint8_t *put_le(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int b = 0; b < bytes; b++)
+		*p++ = (uint8_t)(v >> (8 * b));
+	return p;
+}
+
+/* The header for data_bytes of audio; returns its length. */
+static size_t wav_header(uint8_t *h, const struct ear *e, const struct wav_out *w,
+			 uint32_t data_bytes)
+{
+	unsigned int align = w->bytes * e->lock.channels;
+	bool ext = w->tag != WAV_PCM;	/* non-PCM: cbSize and a fact chunk */
+	size_t len = ext ? 58 : 44;
+	uint8_t *p = h;
+
+	memcpy(p, "RIFF", 4);
+	p = put_le(p + 4, (uint64_t)data_bytes + len - 8, 4);
+	memcpy(p, "WAVEfmt ", 8);
+	p = put_le(p + 8, ext ? 18 : 16, 4);
+	p = put_le(p, w->tag, 2);
+	p = put_le(p, e->lock.channels, 2);
+	p = put_le(p, e->lock.rate, 4);
+	p = put_le(p, (uint64_t)e->lock.rate * align, 4);
+	p = put_le(p, align, 2);
+	p = put_le(p, w->bytes * 8, 2);
+	if (ext) {
+		p = put_le(p, 0, 2);
+		memcpy(p, "fact", 4);
+		p = put_le(p + 4, 4, 4);
+		p = put_le(p, data_bytes / align, 4);
+	}
+	memcpy(p, "data", 4);
+	put_le(p + 4, data_bytes, 4);
+	return len;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t tap_stop;
+
+static void tap_signal(int sig)
+{
+	(void)sig;
+	tap_stop = 1;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);	/* a signal cuts it short: the caller looks at tap_stop */
+}
+
+/* How often the tap wakes up to copy what was played since. */
+#define TAP_WAKE_MS	20u
+
+/* Hear [*t, end) into fd; false once the duration is reached or on a write error. */
+static bool tap_copy(struct ear *e, const struct wav_out *w, uint8_t *buf, int fd, uint64_t *t,
+		     uint64_t end, uint64_t *frames, uint64_t max_frames, int *err)
+{
+	ear_load(e);
+	while (*t < end) {
+		uint64_t n = end - *t;
+
+		if (n > EAR_BLOCK)
+			n = EAR_BLOCK;
+		if (n > max_frames - *frames)
+			n = max_frames - *frames;
+		if (!n)
+			return false;
+		ear_hear(e, *t, (uint32_t)n, buf);
+		*err = write_all(fd, buf, wav_convert(e, w, buf, (size_t)n * e->lock.channels));
+		if (*err)
+			return false;
+		*t += n;
+		*frames += n;
+	}
+	return *frames < max_frames;
+}
+
+static int cmd_tap(const struct opts *o, const char *sub, const char *file)
+{
+	const char *card = o->card ? o->card : LOOP_CARD_DEFAULT;
+	struct shm_seg seg = { .fd = -1 };
+	struct shm_params lock, now_lock;
+	struct sigaction sa = { .sa_handler = tap_signal };
+	struct wav_out w;
+	struct shm_grid g;
+	struct ear e;
+	uint8_t hdr[WAV_HEADER_MAX], *buf = NULL;
+	uint64_t t, end, frames = 0, max_frames = UINT64_MAX, dropped = 0, cap, data_max;
+	unsigned long n;
+	char why[768], *endp;
+	bool attached = false, said = false, more = true;
+	const char *stopped = "stopped";
+	int fd = -1, err = 0, status = 1;
+	struct stat st;
+	size_t hlen;
+	off_t hdr_off;
+	bool patch;
+
+	errno = 0;
+	n = strtoul(sub, &endp, 10);
+	if (errno || *endp || !*sub || n > LOOP_SUBDEVICE_MAX) {
+		fprintf(stderr, "alsa-loopback: tap: subdevice '%s': 0..%u\n", sub,
+			LOOP_SUBDEVICE_MAX);
+		return 2;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a reader that went away: EPIPE, a clean end */
+
+	/* Wait for the cable to carry a format: its segment, then its lock. */
+	for (;;) {
+		struct shm_seg_config cfg = { .dir = o->dir, .card = card,
+					      .subdevice = (unsigned int)n, .mode = 0666,
+					      .gid = -1 };
+
+		if (tap_stop) {
+			fprintf(stderr, "alsa-loopback: tap: nothing played into %s:%lu (card %s); "
+				"no file written\n", pcm_of_device(o->device), n, card);
+			goto out;
+		}
+		if (!attached) {
+			err = shm_seg_attach(&seg, &cfg, why, sizeof(why));
+			if (err < 0 && err != -ENOENT && err != -ESTALE) {
+				fprintf(stderr, "alsa-loopback: tap: %s\n", why);
+				goto out;
+			}
+			attached = !err;
+		}
+		/* Removed by its last user: the next stream makes a new one. */
+		if (attached && !shm_seg_linked(&seg)) {
+			shm_seg_close(&seg);
+			attached = false;
+			continue;
+		}
+		if (attached && shm_cable_locked(&seg, o->device, &lock))
+			break;
+		if (!said)
+			fprintf(stderr, "alsa-loopback: tap: waiting for a stream on %s:%lu "
+				"(card %s)\n", pcm_of_device(o->device), n, card);
+		said = true;
+		sleep_ms(50);
+	}
+	if (lock.clock != SHM_CLOCK_REALTIME) {
+		fprintf(stderr, "alsa-loopback: tap: %s:%lu is a lossless cable: its capture, "
+			"not a clock, paces it, so a tap cannot tell what was heard when\n",
+			pcm_of_device(o->device), n);
+		goto out;
+	}
+	if (ear_init(&e, &seg, o->device, &lock) < 0) {
+		fprintf(stderr, "alsa-loopback: tap: %s:%lu: cannot read format %s, %u Hz, %u "
+			"channels\n", pcm_of_device(o->device), n, format_name(lock.format),
+			lock.rate, lock.channels);
+		goto out;
+	}
+	wav_choose(&e, &w);
+	buf = malloc((size_t)EAR_BLOCK * e.frame_bytes);
+	if (!buf) {
+		fprintf(stderr, "alsa-loopback: tap: out of memory\n");
+		goto out_ear;
+	}
+	fd = strcmp(file, "-") ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) :
+	     STDOUT_FILENO;
+	if (fd < 0) {
+		fprintf(stderr, "alsa-loopback: tap: cannot write %s: %s\n", file,
+			strerror(errno));
+		goto out_ear;
+	}
+	/*
+	 * The largest sizes WAV readers take, as arecord and sox write to a
+	 * pipe: a reader stops at the end of the stream, and a tap killed
+	 * with -9 leaves a file they still read.  A file is patched at the end.
+	 */
+	data_max = (UINT32_C(0x7fffffff) - WAV_HEADER_MAX) / (w.bytes * lock.channels) *
+		   (w.bytes * lock.channels);
+	hlen = wav_header(hdr, &e, &w, (uint32_t)data_max);
+	/*
+	 * A regular file we can seek back in gets its real sizes at the end:
+	 * not one opened for appending (">>": pwrite would append).
+	 */
+	hdr_off = lseek(fd, 0, SEEK_CUR);
+	patch = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && hdr_off >= 0 &&
+		!(fcntl(fd, F_GETFL) & O_APPEND);
+	err = write_all(fd, hdr, hlen);
+	if (err)
+		goto write_error;
+	if (o->duration > 0)
+		max_frames = (uint64_t)(o->duration * lock.rate + 0.5);
+	/* A file: up to what a RIFF size can say. */
+	if (patch && (UINT32_MAX - hlen) / (w.bytes * lock.channels) < max_frames)
+		max_frames = (UINT32_MAX - hlen) / (w.bytes * lock.channels);
+	/* What a ring holds clear of its writer's buffer: older frames are gone. */
+	cap = (shm_cable_play_shared(&seg, o->device) ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES) /
+	      e.frame_bytes;
+	cap -= cap / LOOP_RING_PER_BUFFER;
+	while (!ear_grid(&e, &g) && !tap_stop)
+		sleep_ms(1);
+	t = shm_grid_tick(&g, shm_now_ns() - EAR_LAG_NS);
+	fprintf(stderr, "alsa-loopback: tap: %s:%lu (card %s): %s, %u Hz, %u channels\n",
+		pcm_of_device(o->device), n, card, format_name(lock.format), lock.rate,
+		lock.channels);
+	while (more && !tap_stop) {
+		sleep_ms(TAP_WAKE_MS);
+		if (!ear_grid(&e, &g))
+			continue;
+		end = shm_grid_tick(&g, shm_now_ns() - EAR_LAG_NS);
+		if (end < t) {		/* the grid restarted: a new lock */
+			t = end;
+			continue;
+		}
+		if (end - t > cap) {	/* we were stopped for longer than the ring holds */
+			dropped += end - t - cap;
+			t = end - cap;
+		}
+		more = tap_copy(&e, &w, buf, fd, &t, end, &frames, max_frames, &err);
+		if (err)
+			goto write_error;
+		if (more && !(shm_cable_locked(&seg, o->device, &now_lock) &&
+			      shm_params_match(&now_lock, &lock))) {
+			/* Nobody left, or another format: hear the stream's last frames. */
+			tap_copy(&e, &w, buf, fd, &t, shm_grid_tick(&g, shm_now_ns()), &frames,
+				 max_frames, &err);
+			if (err)
+				goto write_error;
+			stopped = "the cable was released or changed its format";
+			more = false;
+		}
+	}
+	if (!more && frames >= max_frames)
+		stopped = "duration reached";
+	/* A file gets its real sizes. */
+	if (patch) {
+		hlen = wav_header(hdr, &e, &w, (uint32_t)(frames * w.bytes * lock.channels));
+		if (pwrite(fd, hdr, hlen, hdr_off) != (ssize_t)hlen) {
+			err = -errno;
+			goto write_error;
+		}
+	}
+	fprintf(stderr, "alsa-loopback: tap: %llu frames (%.3f s), %llu lost while the tap was "
+		"stopped; %s\n", (unsigned long long)frames, (double)frames / lock.rate,
+		(unsigned long long)dropped, stopped);
+	status = 0;
+	goto out_fd;
+write_error:
+	if (err == -EPIPE) {	/* the reader is gone: a normal end for a pipe */
+		status = 0;
+	} else {
+		fprintf(stderr, "alsa-loopback: tap: cannot write %s: %s\n", file,
+			strerror(-err));
+	}
+out_fd:
+	if (fd >= 0 && fd != STDOUT_FILENO && close(fd) < 0 && !status) {
+		fprintf(stderr, "alsa-loopback: tap: cannot write %s: %s\n", file,
+			strerror(errno));
+		status = 1;
+	}
+out_ear:
+	free(buf);
+	ear_free(&e);
+out:
+	if (attached)
+		shm_seg_close(&seg);
 	return status;
 }
 
@@ -547,6 +1156,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: alsa-loopback [--dir DIR] [--card KEY] "
 		"list|watch|gc [--all] [--json] [--interval S] [--count N] [--dry-run]\n"
+		"       alsa-loopback [--dir DIR] [--card KEY] tap [--device D] [--duration S] "
+		"N FILE\n"
 		"       alsa-loopback --help\n");
 	return 2;
 }
@@ -561,6 +1172,8 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "device", required_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -606,6 +1219,21 @@ int main(int argc, char **argv)
 		case 'D':
 			o.dry_run = true;
 			break;
+		case 'e':
+			if (strcmp(optarg, "0") && strcmp(optarg, "1")) {
+				fprintf(stderr, "alsa-loopback: --device: 0 or 1\n");
+				return 2;
+			}
+			o.device = (unsigned int)(optarg[0] - '0');
+			break;
+		case 'u':
+			o.duration = strtod(optarg, &end);
+			if (*end || !isfinite(o.duration) || o.duration <= 0 || o.duration > 1e7) {
+				fprintf(stderr, "alsa-loopback: --duration: a positive number of "
+					"seconds\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(help_text, stdout);
 			return 0;
@@ -613,9 +1241,14 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (optind != argc - 1)
+	if (optind >= argc)
 		return usage();
 	cmd = argv[optind];
+	if (!strcmp(cmd, "tap"))
+		return optind == argc - 3 ? cmd_tap(&o, argv[optind + 1], argv[optind + 2]) :
+		       usage();
+	if (optind != argc - 1)
+		return usage();
 	if (!strcmp(cmd, "list"))
 		return show(&o, false, false);
 	if (!strcmp(cmd, "watch"))
