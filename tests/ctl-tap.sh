@@ -8,10 +8,9 @@
 # and leave nothing behind; the WAV sizes are patched in a file and maximal
 # in a pipe; watch shows a sine's peak and RMS, silence and clipping.
 set -eu
-. "$top_srcdir/tests/ctl-env.sh"
-. "$top_srcdir/tests/lib-cli.sh"
+. "$top_srcdir/tests/lib/ctl.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 TAPS=
-trap 'for p in $TAPS; do kill -9 "$p" 2>/dev/null || true; done; cli_cleanup; ctl_cleanup' EXIT
 K=$LOOP_CARD
 TOOL="$top_builddir/alsa-loopback"
 T=$CTL_TMP
