@@ -12,7 +12,7 @@ set -eu
 . "$top_builddir/tests/lib/env.sh"
 RS="$top_builddir/tests/rel-stream"
 [ -x "$RS" ] || fail "$RS is not built (make check builds it)"
-N=5 F=9600 ROUNDS=${LIFETIME_ROUNDS:-12}
+N=5 F=9600 ROUNDS=${LIFETIME_ROUNDS:-40}
 work=$(mktemp -d)
 churners=
 stop_churn() {
@@ -42,8 +42,11 @@ for k in 1 2 3; do
 done
 
 ok=0
+# The recorder records until it heard the whole pattern (-d 0), however late
+# a loaded machine starts the player; a pair on two files never hears it
+# and dies of its watchdog (-T).
 for r in $(seq "$ROUNDS"); do
-	alsa_client "$RS" rec -D "loopcap:SUBDEV=$N,CARD=$LOOP_CARD" -e $F -d 3 -T 30 \
+	alsa_client "$RS" rec -D "loopcap:SUBDEV=$N,CARD=$LOOP_CARD" -e $F -d 0 -T 20 \
 		>"$work/rec" 2>&1 &
 	rec=$!
 	_wi=0
