@@ -15,8 +15,8 @@ cat "$T/z100" "$T/p.raw" "$T/z100" >"$T/good"
 # expect RC NAME FILE [FRAME_BYTES SILENCE]
 expect() {
 	rc=0
-	"$PCMCMP" "$T/p.raw" "$3" "${4:-4}" "${5:-0000}" >"$T/out" 2>&1 || rc=$?
-	[ $rc -eq "$1" ] || { cat "$T/out" >&2; fail "pcmcmp on $2: exit $rc, want $1"; }
+	"$AUDIOCHECK" compare "$T/p.raw" "$3" "${4:-4}" "${5:-0000}" >"$T/out" 2>&1 || rc=$?
+	[ $rc -eq "$1" ] || { cat "$T/out" >&2; fail "audiocheck compare on $2: exit $rc, want $1"; }
 	pass "$2: exit $rc: $(head -1 "$T/out")"
 }
 expect 0 "silence + data + silence" "$T/good"
@@ -51,24 +51,24 @@ expect 1 "half a frame" "$T/odd"
 expect 2 "a frame size the pattern does not divide" "$T/good" 3 0000
 
 # --silent
-"$PCMCMP" --silent "$T/silent" 0000 >/dev/null || fail "--silent rejects silence"
+"$AUDIOCHECK" silent "$T/silent" 0000 >/dev/null || fail "--silent rejects silence"
 rc=0
-"$PCMCMP" --silent "$T/good" 0000 >/dev/null 2>&1 || rc=$?
+"$AUDIOCHECK" silent "$T/good" 0000 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "--silent on sound: exit $rc, want 1"
 rc=0
-"$PCMCMP" --silent /dev/null 0000 >/dev/null 2>&1 || rc=$?
+"$AUDIOCHECK" silent /dev/null 0000 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "--silent on an empty file: exit $rc, want 1"
 head -c 64 /dev/zero | tr '\0' '\200' >"$T/u8"
-"$PCMCMP" --silent "$T/u8" 80 >/dev/null || fail "--silent rejects U8 silence"
+"$AUDIOCHECK" silent "$T/u8" 80 >/dev/null || fail "--silent rejects U8 silence"
 pass "--silent"
 
 # --silence / --frame-bytes follow alsa-lib.
-[ "$("$PCMCMP" --silence U8)" = 80 ] || fail "--silence U8"
-[ "$("$PCMCMP" --silence U16_LE)" = 0080 ] || fail "--silence U16_LE"
-[ "$("$PCMCMP" --silence U16_BE)" = 8000 ] || fail "--silence U16_BE"
-[ "$("$PCMCMP" --silence S24_3BE)" = 000000 ] || fail "--silence S24_3BE"
-[ "$("$PCMCMP" --frame-bytes S24_3LE 8)" = 24 ] || fail "--frame-bytes S24_3LE 8"
-[ "$("$PCMCMP" --frame-bytes FLOAT64_BE 32)" = 256 ] || fail "--frame-bytes FLOAT64_BE 32"
-"$PCMCMP" --silence NOPE >/dev/null 2>&1 && fail "--silence NOPE succeeded"
+[ "$("$AUDIOCHECK" silence U8)" = 80 ] || fail "--silence U8"
+[ "$("$AUDIOCHECK" silence U16_LE)" = 0080 ] || fail "--silence U16_LE"
+[ "$("$AUDIOCHECK" silence U16_BE)" = 8000 ] || fail "--silence U16_BE"
+[ "$("$AUDIOCHECK" silence S24_3BE)" = 000000 ] || fail "--silence S24_3BE"
+[ "$("$AUDIOCHECK" frame-bytes S24_3LE 8)" = 24 ] || fail "--frame-bytes S24_3LE 8"
+[ "$("$AUDIOCHECK" frame-bytes FLOAT64_BE 32)" = 256 ] || fail "--frame-bytes FLOAT64_BE 32"
+"$AUDIOCHECK" silence NOPE >/dev/null 2>&1 && fail "--silence NOPE succeeded"
 pass "--silence, --frame-bytes"
 echo "PASS"
