@@ -46,6 +46,11 @@ for prog in spawn latency ringcopy wakeup; do
 		exit 2
 	fi
 done
+AUDIOCHECK="$builddir/tests/audiocheck"
+if [ ! -x "$AUDIOCHECK" ]; then
+	echo "bench.sh: $AUDIOCHECK is missing: run 'make bench'" >&2
+	exit 2
+fi
 if [ ! -f "$builddir/.libs/libasound_module_pcm_loopback.so" ]; then
 	echo "bench.sh: the plugin is not built in $builddir" >&2
 	exit 2
@@ -532,7 +537,7 @@ peer() {
 	_cpu=$(calc "$(kv "$_o" cpu_us) + $_t1 - $_t0")
 	_ms=$(c3 "$_cpu / 1000 / $T_PEER")
 	echo "$peer_round $_sys $_p $_ms" >>"$tmp/peer-ms"
-	_f=$("$builddir/tests/audiocheck" find-offset "$noise" "$tmp/$_name.raw" 2>&1) || true
+	_f=$("$AUDIOCHECK" find-offset "$noise" "$tmp/$_name.raw" 2>&1) || true
 	rm -f "$tmp/$_name.raw"
 	_ex=$(exactness "$_f")
 	if [ "$peer_round" != 1 ]; then
@@ -996,7 +1001,7 @@ else
 		2>>"$tmp/ll.err"); then
 		row "$fig" "clients failed: $(tail -n 2 "$tmp/ll.err" | tr '\n\t' '  ')" ">= 0.5x" FAIL
 	else
-		f=$("$builddir/tests/audiocheck" find-offset "$ll_in" "$tmp/ll.out" 2>&1) || true
+		f=$("$AUDIOCHECK" find-offset "$ll_in" "$tmp/ll.out" 2>&1) || true
 		ex=$(exactness "$f")
 		pw_us=$(kv "$pipe" wall_us)
 		lw_us=$(( $(kv "$lo" wall_us) - 200000 ))

@@ -8,7 +8,7 @@ tests_audiocheck_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 tests_audiocheck_LDADD = $(ALSA_LIBS) -lm
 
 CLI_TESTS = \
-	tests/cli-pcmcmp.sh \
+	tests/cli-audiocheck.sh \
 	tests/cli-install.sh \
 	tests/cli-roundtrip.sh \
 	tests/cli-formats.sh \
