@@ -1,13 +1,12 @@
 # Benchmarks: built on demand by "make bench" / "make bench-quick",
 # never by "make" or "make check".  bench/bench.sh prints one table.
-BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup bench/pcmfind
+BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup
 EXTRA_PROGRAMS += $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
 EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/README
 
 bench_spawn_SOURCES = bench/spawn.c
 bench_wakeup_SOURCES = bench/wakeup.c
-bench_pcmfind_SOURCES = bench/pcmfind.c
 bench_latency_SOURCES = bench/latency.c
 bench_latency_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 bench_latency_LDADD = $(ALSA_LIBS) -lm
@@ -17,13 +16,13 @@ bench_ringcopy_CFLAGS = $(AM_CFLAGS) -O2
 
 BENCH_RUN = $(SHELL) $(srcdir)/bench/bench.sh --builddir '$(abs_top_builddir)'
 
-bench: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
+bench: $(BENCH_PROGS) tests/audiocheck$(EXEEXT) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) $(BENCH_FLAGS)
 
-bench-quick: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
+bench-quick: $(BENCH_PROGS) tests/audiocheck$(EXEEXT) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) --quick $(BENCH_FLAGS)
 
-bench-callgrind: $(BENCH_PROGS) libasound_module_pcm_loopback.la alsa-loopback
+bench-callgrind: $(BENCH_PROGS) tests/audiocheck$(EXEEXT) libasound_module_pcm_loopback.la alsa-loopback
 	$(BENCH_RUN) --callgrind $(BENCH_FLAGS)
 
 .PHONY: bench bench-quick bench-callgrind

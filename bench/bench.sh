@@ -46,6 +46,11 @@ for prog in spawn latency ringcopy wakeup; do
 		exit 2
 	fi
 done
+AUDIOCHECK="$builddir/tests/audiocheck"
+if [ ! -x "$AUDIOCHECK" ]; then
+	echo "bench.sh: $AUDIOCHECK is missing: run 'make bench'" >&2
+	exit 2
+fi
 if [ ! -f "$builddir/.libs/libasound_module_pcm_loopback.so" ]; then
 	echo "bench.sh: the plugin is not built in $builddir" >&2
 	exit 2
@@ -124,7 +129,7 @@ verdict() {
 	}'
 }
 
-# exactness PCMFIND_LINE: one phrase.
+# exactness FIND_OFFSET_LINE (audiocheck find-offset): one phrase.
 exactness() {
 	if [ "$(kv "$1" exact)" = 1 ]; then
 		echo "bit-exact"
@@ -427,8 +432,8 @@ done
 # loopback, PipeWire and PulseAudio, one after the other in this run.  CPU
 # of every process involved: the clients (wait4) and the peer's daemons
 # (/proc/PID/stat over the run).  arecord starts, aplay 0.5 s later plays
-# T_PEER s of white noise, arecord records T_PEER + 2 s; bench/pcmfind
-# looks for the noise in the recording.  Latency: bench/latency (both ends in one process, no
+# T_PEER s of white noise, arecord records T_PEER + 2 s;
+# tests/audiocheck find-offset looks for the noise in the recording.  Latency: bench/latency (both ends in one process, no
 # SCHED_FIFO for anyone) on the same devices and sizes.
 noise="$tmp/noise.raw"
 head -c $((T_PEER * 48000 * 4)) /dev/urandom >"$noise"
@@ -531,7 +536,7 @@ peer() {
 	_cpu=$(calc "$(kv "$_o" cpu_us) + $_t1 - $_t0")
 	_ms=$(c3 "$_cpu / 1000 / $T_PEER")
 	echo "$peer_round $_sys $_p $_ms" >>"$tmp/peer-ms"
-	_f=$("$B/pcmfind" "$noise" "$tmp/$_name.raw" 2>&1) || true
+	_f=$("$AUDIOCHECK" find-offset "$noise" "$tmp/$_name.raw" 2>&1) || true
 	rm -f "$tmp/$_name.raw"
 	_ex=$(exactness "$_f")
 	if [ "$peer_round" != 1 ]; then
@@ -995,7 +1000,7 @@ else
 		2>>"$tmp/ll.err"); then
 		row "$fig" "clients failed: $(tail -n 2 "$tmp/ll.err" | tr '\n\t' '  ')" ">= 0.5x" FAIL
 	else
-		f=$("$B/pcmfind" "$ll_in" "$tmp/ll.out" 2>&1) || true
+		f=$("$AUDIOCHECK" find-offset "$ll_in" "$tmp/ll.out" 2>&1) || true
 		ex=$(exactness "$f")
 		pw_us=$(kv "$pipe" wall_us)
 		lw_us=$(( $(kv "$lo" wall_us) - 200000 ))

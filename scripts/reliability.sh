@@ -36,16 +36,16 @@ while [ $# -gt 0 ]; do
 		"[--hostile]" >&2; exit 2 ;;
 	esac
 done
-if [ ! -f "$build/tests/lib/env.sh" ] || [ ! -x "$build/tests/rel-stream" ]; then
+if [ ! -f "$build/tests/lib/env.sh" ] || [ ! -x "$build/tests/streamer" ]; then
 	echo "$0: $build is not a build directory with tests built" \
-		"(make tests/rel-stream tests/rel-seg)" >&2
+		"(make tests/streamer tests/segtool)" >&2
 	exit 2
 fi
 top_builddir=$build
 top_srcdir=${top_srcdir:-$(sed -n "s/^top_srcdir='\(.*\)'$/\1/p" "$build/tests/lib/env.sh")}
 export top_builddir top_srcdir
 . "$build/tests/lib/env.sh"
-RS="$build/tests/rel-stream"
+RS="$build/tests/streamer"
 work=$(mktemp -d)
 pids_file="$work/pids"
 : >"$pids_file"

@@ -61,7 +61,7 @@ pass "loop:$N is free as soon as the first aplay exits"
 
 cli_wait "$rpid"
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "arecord exited with $CLI_RC"; }
-"$PCMCMP" "$CLI_TMP/a.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1 || {
+"$AUDIOCHECK" compare "$CLI_TMP/a.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1 || {
 	cat "$CLI_TMP/cmp.out" >&2
 	cli_keep "$CLI_TMP/a.raw" "$CLI_TMP/rec.raw"
 	fail "the first aplay's recording is not bit-exact"

@@ -9,35 +9,35 @@ set -eu
 . "$top_srcdir/tests/lib/cli.sh"
 
 # The silence values the contract names, cross-checked against alsa-lib.
-[ "$("$PCMCMP" --silence U8)" = 80 ] || fail "alsa-lib's U8 silence is not 0x80"
+[ "$("$AUDIOCHECK" silence U8)" = 80 ] || fail "alsa-lib's U8 silence is not 0x80"
 # mu-law 0x7f and 0xff both decode to 0; alsa-lib 1.2.8 fills 0x7f.
-case $("$PCMCMP" --silence MU_LAW) in
+case $("$AUDIOCHECK" silence MU_LAW) in
 7f|ff) ;;
-*) fail "alsa-lib's MU_LAW silence is $("$PCMCMP" --silence MU_LAW), not 0x7f/0xff" ;;
+*) fail "alsa-lib's MU_LAW silence is $("$AUDIOCHECK" silence MU_LAW), not 0x7f/0xff" ;;
 esac
-case $("$PCMCMP" --silence A_LAW) in
+case $("$AUDIOCHECK" silence A_LAW) in
 55|d5) ;;
-*) fail "alsa-lib's A_LAW silence is $("$PCMCMP" --silence A_LAW), not 0x55/0xd5" ;;
+*) fail "alsa-lib's A_LAW silence is $("$AUDIOCHECK" silence A_LAW), not 0x55/0xd5" ;;
 esac
-[ "$("$PCMCMP" --silence S16_LE)" = 0000 ] || fail "alsa-lib's S16_LE silence is not 0"
+[ "$("$AUDIOCHECK" silence S16_LE)" = 0000 ] || fail "alsa-lib's S16_LE silence is not 0"
 
 n=0
 while read -r fmt ch rate; do
 	n=$((n + 1))
 	dev_n=$((20 + n))
 	# A new cable, nobody playing: the capture is the format's silence.
-	sil=$("$PCMCMP" --silence "$fmt")
+	sil=$("$AUDIOCHECK" silence "$fmt")
 	rm -f "$CLI_TMP/sil.raw"
 	cli_client arecord -q -D "$(cli_dev loopcap $dev_n)" -t raw -f "$fmt" -r "$rate" \
 		-c "$ch" -s $((rate / 10)) "$CLI_TMP/sil.raw" 2>"$CLI_TMP/sil.err" || {
 		cat "$CLI_TMP/sil.err" >&2
 		fail "$fmt: arecord with nobody playing failed"
 	}
-	fb=$("$PCMCMP" --frame-bytes "$fmt" "$ch")
+	fb=$("$AUDIOCHECK" frame-bytes "$fmt" "$ch")
 	bytes=$(wc -c <"$CLI_TMP/sil.raw")
 	[ "$bytes" -eq $((rate / 10 * fb)) ] ||
 		fail "$fmt: recorded $bytes bytes, asked for $((rate / 10)) frames of $fb"
-	"$PCMCMP" --silent "$CLI_TMP/sil.raw" "$sil" >/dev/null ||
+	"$AUDIOCHECK" silent "$CLI_TMP/sil.raw" "$sil" >/dev/null ||
 		fail "$fmt: a capture with nobody playing is not $fmt silence ($sil)"
 	pass "$fmt: nobody playing -> $bytes bytes of silence ($sil)"
 

@@ -46,8 +46,8 @@ cli_client arecord -q -D "plugloopcap:SUBDEV=$N,CARD=$LOOP_CARD" -t raw -f S32_L
 bytes=$(wc -c <"$CLI_TMP/conv.raw")
 [ "$bytes" -eq $((44100 * 4)) ] || fail "plugloopcap recorded $bytes bytes, want $((44100 * 4))"
 rc=0
-"$PCMCMP" --silent "$CLI_TMP/conv.raw" 00000000 >/dev/null 2>&1 || rc=$?
-[ $rc -eq 1 ] || fail "plugloopcap recorded only silence (pcmcmp --silent: $rc)"
+"$AUDIOCHECK" silent "$CLI_TMP/conv.raw" 00000000 >/dev/null 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "plugloopcap recorded only silence (audiocheck silent: $rc)"
 amp=$(cli_max_amplitude "$CLI_TMP/conv.raw" -e signed -b 32 -L -c 1 -r 44100)
 awk -v a="$amp" 'BEGIN { exit !(a >= 0.4 && a <= 0.6) }' ||
 	fail "plugloopcap: peak amplitude '$amp', the sine played has 0.5"
@@ -84,7 +84,7 @@ cli_client aplay -q -D "plugloop:SUBDEV=$N,CARD=$LOOP_CARD" -t raw -f S16_LE -r 
 cli_wait "$rpid"
 [ "$CLI_RC" -eq 0 ] || fail "arecord with default parameters exited with $CLI_RC"
 rc=0
-"$PCMCMP" --silent "$CLI_TMP/u8.raw" 80 >/dev/null 2>&1 || rc=$?
+"$AUDIOCHECK" silent "$CLI_TMP/u8.raw" 80 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "the U8 capture did not hear plugloop's S16_LE sine"
 amp=$(cli_max_amplitude "$CLI_TMP/u8.raw" -e unsigned -b 8 -c 1 -r 8000)
 awk -v a="$amp" 'BEGIN { exit !(a >= 0.4 && a <= 0.6) }' ||

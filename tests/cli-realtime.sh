@@ -48,9 +48,9 @@ for f in new old; do
 	bytes=$(wc -c <"$CLI_TMP/$f.raw")
 	[ "$bytes" -eq $((R * 4 * 2)) ] || fail "arecord -d 2 ($f cable) wrote $bytes bytes"
 done
-"$PCMCMP" --silent "$CLI_TMP/new.raw" 0000 >/dev/null ||
+"$AUDIOCHECK" silent "$CLI_TMP/new.raw" 0000 >/dev/null ||
 	fail "a capture on a never-used cable with nobody playing is not silence"
-"$PCMCMP" --silent "$CLI_TMP/old.raw" 0000 || {
+"$AUDIOCHECK" silent "$CLI_TMP/old.raw" 0000 || {
 	cli_keep "$CLI_TMP/old.raw"
 	fail "capture after a finished stream is not silence: it replays the old stream"
 }
@@ -102,16 +102,16 @@ for r in $recs; do
 	}
 done
 for s in a3 b3 a4; do
-	"$PCMCMP" "$CLI_TMP/$s.raw" "$CLI_TMP/rec-$s.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1 || {
+	"$AUDIOCHECK" compare "$CLI_TMP/$s.raw" "$CLI_TMP/rec-$s.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1 || {
 		cat "$CLI_TMP/cmp.out" >&2
 		cli_keep "$CLI_TMP/$s.raw" "$CLI_TMP/rec-$s.raw"
 		fail "capture $s did not record exactly its own player's signal"
 	}
 done
 pass "card $A sub 3, card $B sub 3, card $A sub 4 at once: each capture bit-exact"
-"$PCMCMP" --silent "$CLI_TMP/rec-rev.raw" 0000 >/dev/null ||
+"$AUDIOCHECK" silent "$CLI_TMP/rec-rev.raw" 0000 >/dev/null ||
 	fail "loop:3 (the other cable) heard what was played into loop:3"
-"$PCMCMP" --silent "$CLI_TMP/rec-b4.raw" 0000 >/dev/null ||
+"$AUDIOCHECK" silent "$CLI_TMP/rec-b4.raw" 0000 >/dev/null ||
 	fail "card $B subdevice 4 (nobody playing) heard another cable"
 pass "the reverse cable and an idle subdevice of card $B recorded silence"
 echo "PASS"

@@ -55,7 +55,7 @@ if sox -h 2>/dev/null | grep -q 'DRIVERS:.* alsa'; then
 		-t alsa "$(cli_dev loop 11)" || fail "sox could not play into loop"
 	cli_wait "$pid"
 	[ "$CLI_RC" -eq 0 ] || fail "arecord exited with $CLI_RC"
-	"$PCMCMP" "$CLI_TMP/sox.raw" "$CLI_TMP/soxrec.raw" 4 0000 ||
+	"$AUDIOCHECK" compare "$CLI_TMP/sox.raw" "$CLI_TMP/soxrec.raw" 4 0000 ||
 		fail "sox -> loop -> arecord is not bit-exact"
 	pass "sox plays into loop:N, bit-exact"
 
@@ -69,7 +69,7 @@ if sox -h 2>/dev/null | grep -q 'DRIVERS:.* alsa'; then
 		fail "aplay into loop failed"
 	cli_wait "$pid"
 	[ "$CLI_RC" -eq 0 ] || fail "sox recording from loopcap exited with $CLI_RC"
-	"$PCMCMP" "$CLI_TMP/sox.raw" "$CLI_TMP/soxrec.raw" 4 0000 ||
+	"$AUDIOCHECK" compare "$CLI_TMP/sox.raw" "$CLI_TMP/soxrec.raw" 4 0000 ||
 		fail "aplay -> loop -> sox is not bit-exact"
 	pass "sox records from loopcap:N, bit-exact"
 else

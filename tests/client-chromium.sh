@@ -14,8 +14,6 @@ done
 [ -n "$CHROMIUM" ] || skip "Chromium is not installed (Debian package chromium)"
 [ -z "$SANITIZER_PRELOAD" ] ||
 	skip "Chromium does not start with the sanitizer runtime preloaded ($SANITIZER_PRELOAD): even --dump-dom about:blank hangs; the plain build runs this test"
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 
 F=S16_LE R=48000 C=2
 sox -V1 -n -r $R -c $C -e signed -b 16 "$CLI_TMP/tone.wav" synth 1 sine 1000 vol 0.5 pad 0 0.2 ||
@@ -64,7 +62,7 @@ chromium_tone() {
 	# The tone is in when it analyzes right; then 0.3 s more of silence.
 	i=0 ok=
 	while [ $i -lt 100 ] && kill -0 "$rpid" 2>/dev/null; do
-		if "$TONE" analyze "$CLI_TMP/rec.raw" $R $C 1000 1 >/dev/null 2>&1; then
+		if "$AUDIOCHECK" tone "$CLI_TMP/rec.raw" $R $C 1000 1 >/dev/null 2>&1; then
 			ok=1
 			sleep 0.3
 			break
@@ -77,7 +75,7 @@ chromium_tone() {
 		cli_wait "$p"
 	done
 	chromium_reap
-	"$TONE" analyze "$CLI_TMP/rec.raw" $R $C 1000 1 >"$CLI_TMP/tone" 2>&1 || ok=
+	"$AUDIOCHECK" tone "$CLI_TMP/rec.raw" $R $C 1000 1 >"$CLI_TMP/tone" 2>&1 || ok=
 	[ -n "$ok" ] || {
 		tail -20 "$CLI_TMP/chromium.log" >&2
 		cat "$CLI_TMP/tone" >&2

@@ -114,11 +114,11 @@ trip() {
 
 # 1. The shared directory: bit-exact both ways.
 trip "a -> b" a b vloop:1 vloopcap:1
-"$PCMCMP" "$W/noise.raw" "$W/b/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
+"$AUDIOCHECK" compare "$W/noise.raw" "$W/b/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
 	{ cat "$CLI_TMP/cmp" >&2; fail "a -> b through the shared dir is not bit-exact"; }
 pass "a (uid $ua) plays vloop:1, b (uid $ub) records vloopcap:1 (dir $W/vol): $(cat "$CLI_TMP/cmp")"
 trip "b -> a" b a vloop:2 vloopcap:2
-"$PCMCMP" "$W/noise.raw" "$W/a/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
+"$AUDIOCHECK" compare "$W/noise.raw" "$W/a/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 ||
 	{ cat "$CLI_TMP/cmp" >&2; fail "b -> a through the shared dir is not bit-exact"; }
 pass "b (uid $ub) plays vloop:2, a (uid $ua) records vloopcap:2: $(cat "$CLI_TMP/cmp")"
 # The last one out of each cable removed its segment from the volume.

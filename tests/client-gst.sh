@@ -36,7 +36,7 @@ cli_client gst-launch-1.0 -q filesrc location="$CLI_TMP/noise.wav" ! wavparse ! 
 }
 cli_wait "$rpid"
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "arecord exited with $CLI_RC"; }
-"$PCMCMP" "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
 	cat "$CLI_TMP/cmp" >&2
 	cli_keep "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw"
 	fail "alsasink device=$dev -> arecord is not bit-exact"
@@ -57,7 +57,7 @@ cli_client aplay -q -D "$(cli_dev loop 42)" -t raw -f $F -r $R -c $C "$CLI_TMP/n
 	fail "aplay into loop:42 failed"
 cli_wait "$gpid"
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/gst.out" >&2; fail "gst-launch alsasrc exited with $CLI_RC"; }
-"$PCMCMP" "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
 	cat "$CLI_TMP/cmp" >&2
 	cli_keep "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw"
 	fail "aplay -> alsasrc device=$dev is not bit-exact"

@@ -13,8 +13,6 @@ set -eu
 PY=/usr/bin/python3	# Debian's, where python3-pyaudio installs
 [ -x $PY ] && $PY -c 'import pyaudio' 2>/dev/null ||
 	skip "PyAudio is not installed (python3-pyaudio)"
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 PA="$top_srcdir/tests/client-portaudio.py"
 pa() {
 	alsa_client_timeout 20 $PY "$PA" "$@"
@@ -63,7 +61,7 @@ pa play loop $R "$CLI_TMP/noise.raw" 2>"$CLI_TMP/play.err" || {
 }
 cli_wait "$rpid"
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/rec.err" >&2; fail "PortAudio recording exited with $CLI_RC"; }
-"$PCMCMP" "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw" 4 0000 >"$CLI_TMP/cmp" 2>&1 || {
 	cat "$CLI_TMP/cmp" >&2
 	cli_keep "$CLI_TMP/noise.raw" "$CLI_TMP/rec.raw"
 	fail "PortAudio loop -> PortAudio loopcap is not bit-exact"
@@ -83,7 +81,7 @@ pa play loop61conv 44100 "$CLI_TMP/tone.raw" 2>"$CLI_TMP/play.err" || {
 	fail "PortAudio could not play 44100 Hz into loop61conv"
 }
 cli_wait "$rpid"
-"$TONE" analyze "$CLI_TMP/rec.raw" $R $C 1000 1 >"$CLI_TMP/tone" 2>&1 || {
+"$AUDIOCHECK" tone "$CLI_TMP/rec.raw" $R $C 1000 1 >"$CLI_TMP/tone" 2>&1 || {
 	cat "$CLI_TMP/tone" >&2
 	fail "PortAudio 44100 Hz -> loop61conv -> loopcap:61 48000 Hz: wrong tone"
 }

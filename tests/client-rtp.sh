@@ -16,8 +16,6 @@ for e in alsasrc alsasink rtpL16pay rtpL16depay rtpjitterbuffer udpsrc udpsink a
 	gst-inspect-1.0 "$e" >/dev/null 2>&1 ||
 		skip "GStreamer element $e is missing (gstreamer1.0-alsa, -plugins-base, -plugins-good)"
 done
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 BRIDGE="$top_srcdir/scripts/rtp-bridge.sh"
 
 # A port of our own (another run may use another pid's), 127.0.0.1 only.
@@ -58,7 +56,7 @@ bridge() {
 	sleep 0.5
 	rc=0
 	err0=$(udp_errors)
-	alsa_client_timeout 20 "$TONE" probe "loop:SUBDEV=$A,CARD=$LOOP_CARD" \
+	alsa_client_timeout 20 "$AUDIOCHECK" tone-probe "loop:SUBDEV=$A,CARD=$LOOP_CARD" \
 		"loopcap:SUBDEV=$B,CARD=$LOOP_CARD" 1000 1 3 "$CLI_TMP/rtp.raw" \
 		>"$CLI_TMP/probe.out" 2>&1 || rc=$?
 	for p in $spid $rpid; do

@@ -12,8 +12,6 @@ for p in snapserver snapclient; do
 done
 [ -z "$SANITIZER_PRELOAD" ] ||
 	skip "snapserver 0.26 hangs at start-up with the sanitizer runtime preloaded ($SANITIZER_PRELOAD), even with a pipe source; the plain build runs this test"
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 
 A=81 B=82
 port=$((21000 + $$ % 20000 * 2))
@@ -51,7 +49,7 @@ until grep -q "Hello from" "$CLI_TMP/server.log" &&
 done
 sleep 0.3
 rc=0
-alsa_client_timeout 20 "$TONE" probe "loop:$A,$LOOP_CARD" "loopcap:$B,$LOOP_CARD" 1000 1 4 \
+alsa_client_timeout 20 "$AUDIOCHECK" tone-probe "loop:$A,$LOOP_CARD" "loopcap:$B,$LOOP_CARD" 1000 1 4 \
 	"$CLI_TMP/snap.raw" >"$CLI_TMP/probe.out" 2>&1 || rc=$?
 cat "$CLI_TMP/probe.out"
 if [ $rc -ne 0 ]; then

@@ -20,7 +20,7 @@ EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py te
 # system's ALSA configuration (tests/lib/env.sh with LOOP_INSTALLED=1).
 INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.sh \
 	tests/cli-busy.sh tests/cli-errors.sh tests/cli-realtime.sh tests/lossless-roundtrip.sh
-installcheck-local: tests/pcmcmp$(EXEEXT)
+installcheck-local: tests/audiocheck$(EXEEXT)
 	@sys="$$($(PKG_CONFIG) --variable=libdir alsa)/alsa-lib"; \
 	if test -n "$(DESTDIR)" || test "$(plugindir)" != "$$sys" || \
 	   test "$(alsalinkdir)" != /etc/alsa/conf.d; then \
@@ -35,8 +35,5 @@ installcheck-local: tests/pcmcmp$(EXEEXT)
 		TEST_SUITE_LOG=tests/installcheck-suite.log LOOP_INSTALLED=1
 CLEANFILES += tests/installcheck-suite.log
 
-# Tone analysis and a play+record latency probe for the client tests.
-check_PROGRAMS += tests/tonecheck
-tests_tonecheck_SOURCES = tests/tonecheck.c
-tests_tonecheck_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
-tests_tonecheck_LDADD = $(ALSA_LIBS) -lm
+# Tone analysis and the play+record latency probe of the client tests:
+# tests/audiocheck (shell.mk).

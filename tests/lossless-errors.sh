@@ -72,8 +72,8 @@ running_end "$pp" "lossless playback"
 cli_client arecord -q -D "$(cli_dev losslesscap 2)" -t raw -f $F -r $R -c $C -s $R \
 	"$CLI_TMP/rec.raw" 2>"$CLI_TMP/err" || { cat "$CLI_TMP/err" >&2; fail "losslesscap:2 refused"; }
 [ "$(ll_size "$CLI_TMP/rec.raw")" -eq $((R * FB)) ] || fail "losslesscap:2 recorded $(ll_size "$CLI_TMP/rec.raw") bytes"
-pcmcmp_silent=$("$PCMCMP" --silent "$CLI_TMP/rec.raw" 0000 2>&1) ||
-	fail "lossless:2 played /dev/zero, losslesscap:2 recorded something else: $pcmcmp_silent"
+silent_out=$("$AUDIOCHECK" silent "$CLI_TMP/rec.raw" 0000 2>&1) ||
+	fail "lossless:2 played /dev/zero, losslesscap:2 recorded something else: $silent_out"
 ll_writer_end "lossless:2 after its reader" "$pp" "$CLI_TMP/play.err"
 pass "the lossless capture still gets the waiting lossless playback's data (1 s)"
 

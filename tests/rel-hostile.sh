@@ -5,7 +5,7 @@
 # a 'dir' directory and in /dev/shm: every open fails with an SNDERR that
 # names the file and says what is wrong, nothing crashes, and the file is
 # left exactly as it was.  Part 2: a scribbler writes garbage into every
-# field of both cables' headers while aplay/arecord (and rel-stream) stream:
+# field of both cables' headers while aplay/arecord (and streamer) stream:
 # no client dies of a signal or hangs.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
@@ -33,7 +33,7 @@ snapshot() {
 	fi
 }
 
-# expect_refused PATH PCM WORDS...: opening PCM (rel-stream and aplay) fails
+# expect_refused PATH PCM WORDS...: opening PCM (streamer and aplay) fails
 # cleanly, the message names PATH and contains WORDS, PATH is unchanged.
 expect_refused() {
 	path=$1 pcm=$2
@@ -41,9 +41,9 @@ expect_refused() {
 	before=$(snapshot "$path")
 	tried=$((tried + 1))
 	rc=0
-	timeout 10 "$B/rel-stream" open -D "$pcm" >"$work/out" 2>&1 || rc=$?
+	timeout 10 "$B/streamer" open -D "$pcm" >"$work/out" 2>&1 || rc=$?
 	if [ "$rc" != 2 ]; then
-		bad "$pcm over $(snapshot "$path"): rel-stream open exited $rc, expected 2 (refused)"
+		bad "$pcm over $(snapshot "$path"): streamer open exited $rc, expected 2 (refused)"
 		cat "$work/out"
 	fi
 	rc=0
@@ -70,21 +70,21 @@ for where in dir shm; do
 	else
 		p="$LOOP_SHM/alsa-loopback-$LOOP_CARD.0" pcm="loop:SUBDEV=0,CARD=$LOOP_CARD"
 	fi
-	"$B/rel-seg" make "$p" truncated
+	"$B/segtool" make "$p" truncated
 	expect_refused "$p" "$pcm" "wrong size" "4096 bytes"
-	"$B/rel-seg" make "$p" short
+	"$B/segtool" make "$p" short
 	expect_refused "$p" "$pcm" "wrong size" "100 bytes"
-	"$B/rel-seg" make "$p" badmagic
+	"$B/segtool" make "$p" badmagic
 	expect_refused "$p" "$pcm" "bad magic" "remove it"
-	"$B/rel-seg" make "$p" badversion
+	"$B/segtool" make "$p" badversion
 	expect_refused "$p" "$pcm" "version"
-	"$B/rel-seg" make "$p" bigsizes
+	"$B/segtool" make "$p" bigsizes
 	expect_refused "$p" "$pcm" "wrong size" "1099511627776"
-	"$B/rel-seg" make "$p" oversize
+	"$B/segtool" make "$p" oversize
 	expect_refused "$p" "$pcm" "wrong size"
 	rm -f "$p"
 	# A symlink to a perfectly good segment: refused, never followed.
-	"$B/rel-seg" make "$work/target" valid
+	"$B/segtool" make "$work/target" valid
 	t_before=$(snapshot "$work/target")
 	ln -s "$work/target" "$p"
 	expect_refused "$p" "$pcm" "symbolic link"
@@ -107,7 +107,7 @@ cat >>"$work/rc" <<EOR
 pcm.hx { type loopback card "$card" subdevice 0 device 0 dir "$work/missing" }
 EOR
 tried=$((tried + 1))
-if "$B/rel-stream" open -D hx >"$work/out" 2>&1 || ! grep -q "'dir'" "$work/out"; then
+if "$B/streamer" open -D hx >"$work/out" 2>&1 || ! grep -q "'dir'" "$work/out"; then
 	bad "missing dir: expected a refusal naming the 'dir' key"
 	cat "$work/out"
 fi
@@ -126,18 +126,18 @@ rounds=${REL_SCRIBBLE_ROUNDS:-3}
 for seed in $(seq 1 "$rounds"); do
 	sub=$((10 + seed))
 	dev="SUBDEV=$sub,CARD=$LOOP_CARD"
-	# Real clients on cable 0 (loop -> loopcap), rel-stream on cable 1.
-	(rc=0; "$B/rel-stream" gen -n 144000 | alsa_client_timeout 15 aplay -D "loop:$dev" \
+	# Real clients on cable 0 (loop -> loopcap), streamer on cable 1.
+	(rc=0; "$B/streamer" gen -n 144000 | alsa_client_timeout 15 aplay -D "loop:$dev" \
 		-f S16_LE -r 48000 -c 2 -B 200000 - || rc=$?; echo "rc=$rc") >"$work/a$seed" 2>&1 &
 	(rc=0; alsa_client_timeout 15 arecord -D "loopcap:$dev" -f S16_LE -r 48000 -c 2 -d 4 \
 		-B 200000 /dev/null || rc=$?; echo "rc=$rc") >"$work/r$seed" 2>&1 &
 	# Random mode plays until SIGTERM: a clean exit then is a pass; only a
 	# client that ignores it (a hang) is killed and counted.
-	(rc=0; timeout --preserve-status -k 5 8 "$B/rel-stream" play -D "loopcap:$dev" \
+	(rc=0; timeout --preserve-status -k 5 8 "$B/streamer" play -D "loopcap:$dev" \
 		-n 144000 -M random -R "$seed" || rc=$?; echo "rc=$rc") >"$work/p$seed" 2>&1 &
-	(rc=0; timeout 20 "$B/rel-stream" rec -D "loop:$dev" -d 4 -M random -R "$seed" \
+	(rc=0; timeout 20 "$B/streamer" rec -D "loop:$dev" -d 4 -M random -R "$seed" \
 		|| rc=$?; echo "rc=$rc") >"$work/c$seed" 2>&1 &
-	"$B/rel-seg" scribble "$LOOP_SHM/alsa-loopback-$LOOP_CARD.$sub" 3 "$seed"
+	"$B/segtool" scribble "$LOOP_SHM/alsa-loopback-$LOOP_CARD.$sub" 3 "$seed"
 	wait
 	for f in a r p c; do
 		rc=$(sed -n 's/^rc=//p' "$work/$f$seed")
@@ -145,7 +145,7 @@ for seed in $(seq 1 "$rounds"); do
 	done
 	tried=$((tried + 1))
 done
-echo "scribbler rounds survived: $rounds (aplay, arecord, rel-stream play/rec each)"
+echo "scribbler rounds survived: $rounds (aplay, arecord, streamer play/rec each)"
 echo "bad inputs tried: $tried"
 if [ "$fails" != 0 ]; then
 	echo "FAIL: $fails checks failed"

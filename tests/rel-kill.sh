@@ -8,7 +8,7 @@
 # Then the shortened random stress: scripts/reliability.sh --kills 50.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
-RS="$top_builddir/tests/rel-stream"
+RS="$top_builddir/tests/streamer"
 work=$(mktemp -d)
 loop_at_exit 'rm -rf "$work"'
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }

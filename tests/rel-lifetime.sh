@@ -10,7 +10,7 @@
 # nobody), and nothing may be left in the directory afterwards.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
-RS="$top_builddir/tests/rel-stream"
+RS="$top_builddir/tests/streamer"
 [ -x "$RS" ] || fail "$RS is not built (make check builds it)"
 N=5 F=9600 ROUNDS=${LIFETIME_ROUNDS:-40}
 work=$(mktemp -d)

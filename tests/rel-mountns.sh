@@ -6,7 +6,7 @@
 # meet and the capture hears only silence.  Skips if unshare is not allowed.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
-RS="$top_builddir/tests/rel-stream"
+RS="$top_builddir/tests/streamer"
 if ! unshare --mount sh -c 'mount -t tmpfs tmpfs /dev/shm' >/dev/null 2>&1; then
 	echo "SKIP: unshare --mount with a tmpfs mount is not permitted here"
 	exit 77

@@ -56,7 +56,7 @@ mkdir "$work/lib" "$work/share" "$work/sticky" "$work/real"
 cp "$top_builddir/.libs/libasound_module_pcm_loopback.so" \
 	"$top_builddir/.libs/libasound_module_ctl_loopback.so" "$top_builddir/alsa-loopback" \
 	"$work/lib/"
-cp "$top_builddir/tests/pcmcmp" "$work/lib/"
+cp "$top_builddir/tests/audiocheck" "$work/lib/"
 cp "$top_srcdir/50-loopback.conf" "$top_srcdir/51-loopback-ctl.conf" "$work/lib/"
 cat >"$work/lib/asoundrc" <<EOR
 pcm_type.loopback { lib "$work/lib/libasound_module_pcm_loopback.so" }
@@ -76,7 +76,7 @@ chown "root:$grp" "$work/share"
 chmod 2770 "$work/share"
 chmod 1777 "$work/sticky"
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$work/lib/asoundrc"
-PCMCMP="$work/lib/pcmcmp"
+AUDIOCHECK="$work/lib/audiocheck"
 san=
 [ -z "$SANITIZER_PRELOAD" ] ||
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
@@ -109,7 +109,7 @@ roundtrip() {
 	elif [ "${4:-}" = lossless ]; then
 		cmp -s "$work/played.raw" "$out" && pass "$1: A -> B lossless, bit-exact" ||
 			bad "$1: lossless capture differs ($(wc -c <"$out") bytes)"
-	elif "$PCMCMP" "$work/played.raw" "$out" 4 0000 2>"$work/cmp.err"; then
+	elif "$AUDIOCHECK" compare "$work/played.raw" "$out" 4 0000 2>"$work/cmp.err"; then
 		pass "$1: A -> B bit-exact"
 	else
 		bad "$1: not bit-exact: $(cat "$work/cmp.err")"
@@ -133,7 +133,7 @@ for pr in 0 2; do
 	wait "$a" || bad "default: A's aplay failed: $(cat "$work/a.err")"
 	if [ "$st" != 0 ]; then
 		bad "default: B's arecord of its own cable failed: $(cat "$work/b.err")"
-	elif "$PCMCMP" --silent "$work/b.rec" 0000; then
+	elif "$AUDIOCHECK" silent "$work/b.rec" 0000; then
 		pass "default: B recorded its own cable (silence), not A's"
 	else
 		bad "default: B heard something on its own cable while A played"

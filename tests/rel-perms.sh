@@ -6,7 +6,7 @@
 # records bit-exact.  (Without 'dir' each user has a private directory and
 # the two never meet: tests/rel-owners.sh.)  Needs root (useradd); skips
 # otherwise.
-# The users run copies of rel-stream, the plugin and its configuration in a
+# The users run copies of streamer, the plugin and its configuration in a
 # directory of their own under /tmp: the build tree may lie where they cannot
 # enter (a clone in a 0700 home or mktemp -d folder).
 set -eu
@@ -38,8 +38,8 @@ mkdir "$work/share"
 chown "root:$grp" "$work/share"
 chmod 2770 "$work/share"
 # What the users run, where they can reach it.
-install -m 0755 "$top_builddir/tests/rel-stream" "$work/rel-stream"
-RS="$work/rel-stream"
+install -m 0755 "$top_builddir/tests/streamer" "$work/streamer"
+RS="$work/streamer"
 if [ -z "${LOOP_INSTALLED:-}" ]; then
 	install -m 0644 "$top_builddir/.libs/libasound_module_pcm_loopback.so" "$top_srcdir/50-loopback.conf" \
 		"$work/"
@@ -68,7 +68,7 @@ san=
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
 AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
 AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
-# Can the users run rel-stream and read the ALSA configuration (every file
+# Can the users run streamer and read the ALSA configuration (every file
 # of ALSA_CONFIG_PATH)?  If not, nothing below could say anything about
 # permissions of segments: skip, saying why.
 for u in "$AS_A" "$AS_B"; do
@@ -92,7 +92,7 @@ refused() {
 	a=$!
 	if ! wait_for "$work/a" started; then
 		stop_a
-		bad "$1: user A's rel-stream play -D $2 did not start (so B was not tried); A said:"
+		bad "$1: user A's streamer play -D $2 did not start (so B was not tried); A said:"
 		cat "$work/a"
 		return
 	fi
@@ -119,7 +119,7 @@ refused() {
 		echo "$1: B refused: $(grep -i 'permission denied' "$work/b" | head -n 1)"
 	fi
 	if ! grep -q "^open: " "$work/o"; then
-		bad "$1: user B's rel-stream open -C -D $3 gave no open result (exit $ost):"
+		bad "$1: user B's streamer open -C -D $3 gave no open result (exit $ost):"
 		cat "$work/o"
 	elif ! grep -q "error 13 " "$work/o"; then
 		bad "$1: user B's open of $3 did not fail with EACCES (13):"
@@ -134,7 +134,7 @@ shared() {
 	a=$!
 	if ! wait_for "$work/a" opened; then
 		stop_a
-		bad "$1: user A's rel-stream play -D $2 did not open (so B was not tried); A said:"
+		bad "$1: user A's streamer play -D $2 did not open (so B was not tried); A said:"
 		cat "$work/a"
 		return
 	fi
@@ -161,7 +161,7 @@ shared() {
 		bad "$1: user B's arecord -D $3 exited $arc (A's player: $sta):"
 		cat "$work/b.err" "$work/a"
 	elif [ "$sta" != 0 ]; then
-		bad "$1: user A's rel-stream play -D $2 exited $sta (B's arecord: 0):"
+		bad "$1: user A's streamer play -D $2 exited $sta (B's arecord: 0):"
 		cat "$work/a"
 	else
 		bad "$1: A played and B's arecord ran, but the recording is not the pattern, bit-exact:"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Leaks and memory errors: rel-valgrind opens both ends of a cable, streams,
+# Leaks and memory errors: tests/memcycle opens both ends of a cable, streams,
 # pauses, drains and closes them (and walks the EBUSY and lock-conflict
 # error paths) for several cycles under valgrind memcheck; any error or
 # leak fails the test.
@@ -19,13 +19,13 @@ rc=0
 timeout 120 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 	--suppressions="$top_srcdir/tests/rel-valgrind.supp" \
-	"$top_builddir/tests/rel-valgrind" 4 >"$log" 2>&1 || rc=$?
+	"$top_builddir/tests/memcycle" 4 >"$log" 2>&1 || rc=$?
 cat "$log"
 if [ "$rc" = 99 ]; then
 	echo "FAIL: valgrind reported memory errors or leaks (see above)"
 	exit 1
 elif [ "$rc" != 0 ]; then
-	echo "FAIL: rel-valgrind exited $rc under valgrind"
+	echo "FAIL: memcycle exited $rc under valgrind"
 	exit 1
 fi
 cycles=$(grep -c '^cycle .* heard' "$log" || true)

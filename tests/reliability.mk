@@ -4,15 +4,18 @@
 REL_LDADD = $(ALSA_LIBS)
 REL_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
 
-check_PROGRAMS += tests/rel-stream tests/rel-seg tests/rel-valgrind
-tests_rel_stream_SOURCES = tests/rel-stream.c
-tests_rel_stream_CFLAGS = $(REL_CFLAGS)
-tests_rel_stream_LDADD = $(REL_LDADD)
-tests_rel_seg_SOURCES = tests/rel-seg.c shm_layout.h
-tests_rel_seg_CFLAGS = $(AM_CFLAGS)
-tests_rel_valgrind_SOURCES = tests/rel-valgrind.c tests/conf.c tests/conf.h
-tests_rel_valgrind_CFLAGS = $(REL_CFLAGS)
-tests_rel_valgrind_LDADD = $(REL_LDADD)
+# Their helpers (tests/lib/): streamer plays and records a self-identifying
+# pattern, segtool makes and scribbles on hostile segments, memcycle walks
+# every open/stream/close path for valgrind (rel-valgrind.sh).
+check_PROGRAMS += tests/streamer tests/segtool tests/memcycle
+tests_streamer_SOURCES = tests/lib/streamer.c
+tests_streamer_CFLAGS = $(REL_CFLAGS)
+tests_streamer_LDADD = $(REL_LDADD)
+tests_segtool_SOURCES = tests/lib/segtool.c shm_layout.h
+tests_segtool_CFLAGS = $(AM_CFLAGS)
+tests_memcycle_SOURCES = tests/lib/memcycle.c tests/conf.c tests/conf.h
+tests_memcycle_CFLAGS = $(REL_CFLAGS)
+tests_memcycle_LDADD = $(REL_LDADD)
 
 TESTS += tests/rel-kill.sh tests/rel-hostile.sh tests/rel-perms.sh tests/rel-owners.sh tests/rel-lifetime.sh \
 	tests/rel-mountns.sh tests/rel-load.sh tests/rel-valgrind.sh

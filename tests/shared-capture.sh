@@ -2,7 +2,7 @@
 # Shared capture ends, and who may open a shared end:
 # - arecord and sox recording one sharedloopcap:N at once (and a third,
 #   arecord -M) while aplay plays noise into the exclusive loop:N: every
-#   recording is a bit-exact copy (pcmcmp);
+#   recording is a bit-exact copy (audiocheck compare);
 # - exclusive and shared openers of one end exclude each other (EBUSY),
 #   both ways and in both directions, the message saying which kind holds
 #   it ("shared" / "exclusively");
@@ -70,7 +70,7 @@ for n in $recs; do
 		sleep 0.02
 	done
 	shared_stop "$p"
-	if "$PCMCMP" "$CLI_TMP/src.raw" "$CLI_TMP/rec$n.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1; then
+	if "$AUDIOCHECK" compare "$CLI_TMP/src.raw" "$CLI_TMP/rec$n.raw" 4 0000 >"$CLI_TMP/cmp.out" 2>&1; then
 		pass "recorder $n of sharedloopcap:$SUB: $(cat "$CLI_TMP/cmp.out")"
 	else
 		cat "$CLI_TMP/cmp.out" >&2

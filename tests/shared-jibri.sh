@@ -6,7 +6,7 @@
 #    heard by two recorders of plug:bsnoop at once (ffmpeg and pjsua in
 #    Jibri; here arecord and sox, or two arecords): a 1 kHz tone, played at
 #    48000 Hz and converted to the cable's 44100 Hz, with its frequency
-#    and length (tonecheck), no dropout.
+#    and length (audiocheck tone), no dropout.
 # 2. What pjsua plays (plug -> bduplex -> bmix), mono, is heard on the
 #    capture of "default" (plug -> aduplex -> asnoop, Chromium's mic).
 # 3. Two clients playing into "default" at once (dmix's job): both tones
@@ -16,8 +16,6 @@ set -eu
 . "$top_srcdir/tests/lib/cli.sh"
 . "$top_srcdir/tests/lib/shared.sh"
 
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 EX="$top_srcdir/examples/jibri.asoundrc"
 [ -f "$EX" ] || fail "$EX is missing"
 
@@ -69,7 +67,7 @@ rec_check() {
 		bad "$2: recorder $1 exited with $CLI_RC"
 		return 0
 	}
-	if "$TONE" analyze "$CLI_TMP/rec$1.raw" 44100 2 "$3" "$4" >"$CLI_TMP/tone.out" 2>&1 &&
+	if "$AUDIOCHECK" tone "$CLI_TMP/rec$1.raw" 44100 2 "$3" "$4" >"$CLI_TMP/tone.out" 2>&1 &&
 		grep -q ' gaps=0 ' "$CLI_TMP/tone.out"; then
 		pass "$2: recorder $1: $(cat "$CLI_TMP/tone.out")"
 	else
@@ -114,7 +112,7 @@ cli_wait "$p1"
 [ "$CLI_RC" -eq 0 ] || { cat "$CLI_TMP/p1.err" >&2; bad "the first client playing into default exited with $CLI_RC"; }
 eval "p=\$rp1"
 cli_wait "$p"
-"$TONE" analyze "$CLI_TMP/rec1.raw" 44100 2 >"$CLI_TMP/tone.out" 2>&1 || true
+"$AUDIOCHECK" tone "$CLI_TMP/rec1.raw" 44100 2 >"$CLI_TMP/tone.out" 2>&1 || true
 len=$(sed -n 's/.*length_s=\([0-9.]*\).*/\1/p' "$CLI_TMP/tone.out")
 peak=$(sed -n 's/.* peak=\([0-9.]*\).*/\1/p' "$CLI_TMP/tone.out")
 if [ -n "$len" ] && [ -n "$peak" ] &&

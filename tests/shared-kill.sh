@@ -23,7 +23,7 @@ i=0
 for w in $WA $WB $WC $WD; do
 	i=$((i + 1))
 	# shellcheck disable=SC2046
-	"$MIX" gen "$CLI_TMP/w$i.raw" $F $C $((R * 12)) $(echo "$w" | tr , ' ')
+	"$AUDIOCHECK" gen "$CLI_TMP/w$i.raw" $F $C $((R * 12)) $(echo "$w" | tr , ' ')
 done
 # The writers play 12 s, and are killed at the end: long enough for the 13
 # holders to start on a loaded machine (seconds).
@@ -96,7 +96,7 @@ for i in 1 3 4; do
 done
 shared_release
 
-"$MIX" rle "$CLI_TMP/rec.raw" $F $C >"$CLI_TMP/rec.rle" || fail "mixcheck rle"
+"$AUDIOCHECK" runs "$CLI_TMP/rec.raw" $F $C >"$CLI_TMP/rec.rle" || fail "audiocheck runs"
 if ! shared_analyze "$CLI_TMP/rec.rle" $F $C $R $WA $WB $WC $WD >"$CLI_TMP/ana.out"; then
 	cat "$CLI_TMP/ana.out" "$CLI_TMP/rec.rle" | head -40 >&2
 	cli_keep "$CLI_TMP/rec.raw"

@@ -9,7 +9,7 @@
 # them together exactly where their stretches overlap.  S16_LE, S32_LE, U8
 # (around 0x80) and FLOAT_LE (plain sum, no clipping), saturation at both
 # limits; captures with long periods, up to the largest buffer allowed.
-# A single writer on a shared end is bit-exact (pcmcmp).
+# A single writer on a shared end is bit-exact (audiocheck compare).
 set -eu
 . "$top_builddir/tests/lib/env.sh"
 . "$top_srcdir/tests/lib/cli.sh"
@@ -32,8 +32,8 @@ mix_case() {
 	for _w in "$@"; do
 		_i=$((_i + 1))
 		# shellcheck disable=SC2046
-		"$MIX" gen "$CLI_TMP/w$_i.raw" "$_fmt" $C "$_frames" $(echo "$_w" | tr , ' ') ||
-			fail "$_name: mixcheck gen $_w"
+		"$AUDIOCHECK" gen "$CLI_TMP/w$_i.raw" "$_fmt" $C "$_frames" $(echo "$_w" | tr , ' ') ||
+			fail "$_name: audiocheck gen $_w"
 	done
 	# shellcheck disable=SC2086
 	cli_bg arecord -q -D "$(cli_dev "$_cap" "$_sub")" -t raw -f "$_fmt" -r $R -c $C \
@@ -67,8 +67,8 @@ mix_case() {
 	shared_stop "$_rpid"
 	[ $_wfail -eq 0 ] || return 0
 	grep -v "Aborted by signal" "$CLI_TMP/rec.err" >&2 || true
-	"$MIX" rle "$CLI_TMP/rec.raw" "$_fmt" $C >"$CLI_TMP/rec.rle" ||
-		fail "$_name: mixcheck rle"
+	"$AUDIOCHECK" runs "$CLI_TMP/rec.raw" "$_fmt" $C >"$CLI_TMP/rec.rle" ||
+		fail "$_name: audiocheck runs"
 	if ! shared_analyze "$CLI_TMP/rec.rle" "$_fmt" $C $R "$@" >"$CLI_TMP/ana.out"; then
 		cat "$CLI_TMP/ana.out" >&2
 		head -20 "$CLI_TMP/rec.rle" >&2

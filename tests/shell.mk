@@ -1,12 +1,14 @@
 # Shell tests: the user contract checked with real clients (aplay, arecord,
-# sox).  tests/pcmcmp compares raw audio bit for bit (no python in CI).
-check_PROGRAMS += tests/pcmcmp
-tests_pcmcmp_SOURCES = tests/pcmcmp.c
-tests_pcmcmp_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
-tests_pcmcmp_LDADD = $(ALSA_LIBS)
+# sox).  tests/audiocheck (tests/lib/audiocheck.c) is the one audio check
+# tool of the tests and the bench (no python in CI): bit-exact comparison,
+# constant signals and their runs, tones, finding an offset.
+check_PROGRAMS += tests/audiocheck
+tests_audiocheck_SOURCES = tests/lib/audiocheck.c
+tests_audiocheck_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
+tests_audiocheck_LDADD = $(ALSA_LIBS) -lm
 
 CLI_TESTS = \
-	tests/cli-pcmcmp.sh \
+	tests/cli-audiocheck.sh \
 	tests/cli-install.sh \
 	tests/cli-roundtrip.sh \
 	tests/cli-formats.sh \
@@ -28,10 +30,7 @@ cli-print-dirs:
 
 # Shared ends (sharedloop:N, sharedloopcap:N): mixing, several captures,
 # exclusion, kill -9 of a writer, and Jibri's asoundrc on shared ends.
-# tests/mixcheck writes constant signals and dumps recordings as runs.
-check_PROGRAMS += tests/mixcheck
-tests_mixcheck_SOURCES = tests/mixcheck.c
-tests_mixcheck_CFLAGS = $(AM_CFLAGS)
+# tests/audiocheck writes constant signals and dumps recordings as runs.
 
 SHARED_TESTS = \
 	tests/shared-mix.sh \

@@ -8,7 +8,7 @@
 # running are stopped, our segments removed (loop_cleanup, and the extra card
 # keys of cli_card) and the scratch directory deleted.
 
-PCMCMP="$top_builddir/tests/pcmcmp"
+AUDIOCHECK="$top_builddir/tests/audiocheck"
 CLI_TIMEOUT=${CLI_TIMEOUT:-20}	# seconds, per client
 CLI_PIDS=
 CLI_TMP=$(mktemp -d "${TMPDIR:-/tmp}/alsa-loopback-cli.XXXXXX")
@@ -26,7 +26,7 @@ cli_children() {
 for t in aplay arecord sox timeout; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
 done
-[ -x "$PCMCMP" ] || fail "$PCMCMP is not built (make check builds it)"
+[ -x "$AUDIOCHECK" ] || fail "$AUDIOCHECK is not built (make check builds it)"
 
 # An extra card key whose segments are removed at exit.
 cli_card() {
@@ -133,8 +133,8 @@ cli_roundtrip() {
 	_src="$CLI_TMP/play.raw" _rec="$CLI_TMP/rec.raw"
 	rm -f "$_src" "$_rec"
 	cli_gen "$_src" "$_fmt" "$_rate" "$_ch" "$_secs"
-	_fb=$("$PCMCMP" --frame-bytes "$_fmt" "$_ch") || fail "$_name: pcmcmp --frame-bytes"
-	_sil=$("$PCMCMP" --silence "$_fmt") || fail "$_name: pcmcmp --silence"
+	_fb=$("$AUDIOCHECK" frame-bytes "$_fmt" "$_ch") || fail "$_name: audiocheck frame-bytes"
+	_sil=$("$AUDIOCHECK" silence "$_fmt") || fail "$_name: audiocheck silence"
 	# Record the signal, a first period, aplay's start-up, and a margin.
 	_frames=$(echo "$_rate $_secs $_extra" | awk '{ printf "%d", $1 * ($2 + $3 + 0.5) }')
 	# shellcheck disable=SC2086
@@ -158,7 +158,7 @@ cli_roundtrip() {
 		cat "$CLI_TMP/rec.err" >&2
 		fail "$_name: arecord -D $_cap exited with $CLI_RC"
 	fi
-	"$PCMCMP" "$_src" "$_rec" "$_fb" "$_sil" >"$CLI_TMP/cmp.out" 2>&1 || {
+	"$AUDIOCHECK" compare "$_src" "$_rec" "$_fb" "$_sil" >"$CLI_TMP/cmp.out" 2>&1 || {
 		cli_keep "$_src" "$_rec"
 		cat "$CLI_TMP/cmp.out" >&2
 		cat "$CLI_TMP/rec.err" "$CLI_TMP/play.err" >&2

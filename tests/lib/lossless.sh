@@ -6,8 +6,8 @@
 #   . "$top_srcdir/tests/lib/lossless.sh"
 #
 # A lossless recording has no leading silence: it is the played data, then
-# at most one period of zeros (aplay pads its last period).  tests/pcmcmp
-# wants silence on both sides, so these checks use cmp(1) and od(1).
+# at most one period of zeros (aplay pads its last period).  tests/audiocheck
+# compare wants silence on both sides, so these checks use cmp(1) and od(1).
 
 F=S16_LE R=48000 C=2 FB=4
 

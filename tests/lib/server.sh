@@ -12,8 +12,6 @@
 # the segments and the scratch directory go, so that nothing it holds is
 # removed under it or left behind.
 
-TONE="$top_builddir/tests/tonecheck"
-[ -x "$TONE" ] || fail "$TONE is not built (make check builds it)"
 SRV_TIMEOUT=${SRV_TIMEOUT:-120}	# seconds, per daemon: longer than the test
 SRV_PIDS=
 SRV_CLEAN=	# commands run after the daemons stopped (srv_at_exit)
@@ -78,7 +76,7 @@ tone_wav() {
 # no dropout and no click inside it.
 tone_check() {
 	_rc=0
-	"$TONE" analyze "$2" 48000 2 "$3" "$4" >"$CLI_TMP/tone.out" 2>&1 || _rc=$?
+	"$AUDIOCHECK" tone "$2" 48000 2 "$3" "$4" >"$CLI_TMP/tone.out" 2>&1 || _rc=$?
 	if [ $_rc -ne 0 ] || ! grep -q ' gaps=0 .* clicks=0$' "$CLI_TMP/tone.out"; then
 		cat "$CLI_TMP/tone.out" >&2
 		cli_keep "$2"

@@ -4,9 +4,6 @@
 # different frame: a recording then says, frame by frame, which writers
 # were heard, whatever their start times.
 
-MIX="$top_builddir/tests/mixcheck"
-[ -x "$MIX" ] || fail "$MIX is not built (make check builds it)"
-
 # shared_stop PID: stop a background client (SIGINT to what timeout runs:
 # arecord then exits cleanly), reap it; its status is ignored.
 shared_stop() {
@@ -17,8 +14,8 @@ shared_stop() {
 }
 
 # shared_analyze RLE FORMAT CHANNELS RATE W1 W2 ...: decode a recording's
-# runs (mixcheck rle) into writer subsets.  Each Wi is a writer's values
-# joined by commas ("1000,-3000"), as mixcheck gen takes them.  Prints, per
+# runs (audiocheck runs) into writer subsets.  Each Wi is a writer's values
+# joined by commas ("1000,-3000"), as audiocheck gen takes them.  Prints, per
 # writer, "writer I frames F segments S first A last B" (frames heard, in
 # how many separate stretches, first and last frame heard), then
 # "all FRAMES" (frames where every writer was heard) and "runs N".  Exit

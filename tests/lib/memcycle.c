@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * rel-valgrind.c - every open/stream/pause/drain/close path of the plugin,
+ * memcycle.c - every open/stream/pause/drain/close path of the plugin,
  * in a loop, for valgrind's memcheck (tests/rel-valgrind.sh).
  *
  * Both ends of one cable live in this process (non-blocking, so neither
@@ -9,7 +9,7 @@
  * conflicts with the cable's lock (-EINVAL).  The config is built in
  * memory so no global config cache is left for the leak checker.
  *
- *   rel-valgrind CYCLES      exit 0 when every cycle heard its pattern
+ *   memcycle CYCLES      exit 0 when every cycle heard its pattern
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,7 +22,7 @@
 
 #include <alsa/asoundlib.h>
 
-#include "conf.h"
+#include "../conf.h"
 
 #define RATE	48000u
 #define CH	2u
@@ -30,7 +30,7 @@
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "rel-valgrind: %s: %s\n", what, snd_strerror(err));
+	fprintf(stderr, "memcycle: %s: %s\n", what, snd_strerror(err));
 	return 1;
 }
 
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 		}
 		heard = stream(play, cap, cycle);
 		if (heard <= 0) {
-			fprintf(stderr, "rel-valgrind: cycle %u heard nothing\n", cycle);
+			fprintf(stderr, "memcycle: cycle %u heard nothing\n", cycle);
 			rc = 1;
 			goto close;
 		}

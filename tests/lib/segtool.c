@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * rel-seg.c - hostile segments for the reliability tests.
+ * segtool.c - hostile segments for the reliability tests.
  *
- *   rel-seg make PATH KIND          write a segment file of one kind:
+ *   segtool make PATH KIND          write a segment file of one kind:
  *       valid, truncated (4096 bytes: less than the header),
  *       short (100 bytes), badmagic, badversion, v1 (a version-1 header in
  *       a file of this layout's size), bigsizes (header claims more than
  *       the file holds), oversize (valid header, file too long)
- *   rel-seg scribble PATH SECONDS SEED
+ *   segtool scribble PATH SECONDS SEED
  *       map a live segment and write garbage into every field of both
  *       cables' struct shm_cable (lock, grid, play_shared, controls, seq
  *       counters, and every playback slot's timeline, positions and end,
  *       every capture slot's end) for SECONDS, in bursts with quiet gaps so
  *       the victims also see consistent garbage that stays put.
- *   rel-seg poke PATH CABLE FIELD VALUE
+ *   segtool poke PATH CABLE FIELD VALUE
  *       set one named field of one cable (a single, reproducible fault):
  *       a cable field (locked, rate, play_shared, ...), a playback slot's
  *       "playK.FIELD" (tl_seq, tl_count, write_claim, write_end, pid,
@@ -98,7 +98,7 @@ static int make(const char *path, const char *kind)
 	} else if (!strcmp(kind, "oversize")) {
 		size = SHM_SEGMENT_BYTES + 4096;
 	} else {
-		fprintf(stderr, "rel-seg: unknown kind %s\n", kind);
+		fprintf(stderr, "segtool: unknown kind %s\n", kind);
 		return 2;
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
@@ -147,7 +147,7 @@ static int scribble(const char *path, double seconds, unsigned int seed)
 			usleep(10000);
 	}
 	if (fd < 0) {
-		fprintf(stderr, "rel-seg: %s did not appear\n", path);
+		fprintf(stderr, "segtool: %s did not appear\n", path);
 		return 2;
 	}
 	h = mmap(NULL, SHM_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -252,7 +252,7 @@ static int poke(const char *path, unsigned int cable, const char *field, const c
 		base = (uint8_t *)c;
 	}
 	if (!f) {
-		fprintf(stderr, "rel-seg: unknown field %s\n", field);
+		fprintf(stderr, "segtool: unknown field %s\n", field);
 		return 2;
 	}
 	if (f->size == 8)
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 		return poke(argv[2], (unsigned int)atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "scribble"))
 		return scribble(argv[2], atof(argv[3]), (unsigned int)atoi(argv[4]));
-	fprintf(stderr, "usage: rel-seg make PATH KIND | rel-seg scribble PATH SECONDS SEED | "
-		"rel-seg poke PATH CABLE FIELD VALUE\n");
+	fprintf(stderr, "usage: segtool make PATH KIND | segtool scribble PATH SECONDS SEED | "
+		"segtool poke PATH CABLE FIELD VALUE\n");
 	return 2;
 }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * rel-stream.c - a player and a recorder that stream a self-identifying
+ * streamer.c - a player and a recorder that stream a self-identifying
  * pattern through a loopback cable, for the reliability tests.
  *
- *   rel-stream play -D pcm [options]    play the pattern (S16_LE)
- *   rel-stream rec  -D pcm [options]    record and verify it
- *   rel-stream gen  -n frames           write the pattern, raw, to stdout
- *   rel-stream verify -e frames         verify raw S16_LE from stdin
- *   rel-stream open -D pcm [-C]         open + hw_params, report, exit
+ *   streamer play -D pcm [options]    play the pattern (S16_LE)
+ *   streamer rec  -D pcm [options]    record and verify it
+ *   streamer gen  -n frames           write the pattern, raw, to stdout
+ *   streamer verify -e frames         verify raw S16_LE from stdin
+ *   streamer open -D pcm [-C]         open + hw_params, report, exit
  *
  * Pattern.  Frame n is never all zero (silence), and says which frame it
  * is: with 2+ channels channel 0 holds n & 0xffff and channel 1 holds
@@ -239,13 +239,13 @@ static int pcm_setup(const struct opts *o, snd_pcm_stream_t stream, snd_pcm_t **
 	int err = snd_pcm_open(pcm, o->dev, stream, 0);
 
 	if (err < 0) {
-		fprintf(stderr, "rel-stream: open %s: %s\n", o->dev, snd_strerror(err));
+		fprintf(stderr, "streamer: open %s: %s\n", o->dev, snd_strerror(err));
 		return err;
 	}
 	err = snd_pcm_set_params(*pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
 				 o->channels, o->rate, 0, o->latency_us);
 	if (err < 0) {
-		fprintf(stderr, "rel-stream: hw_params %s: %s\n", o->dev, snd_strerror(err));
+		fprintf(stderr, "streamer: hw_params %s: %s\n", o->dev, snd_strerror(err));
 		snd_pcm_close(*pcm);
 		*pcm = NULL;
 	}
@@ -314,7 +314,7 @@ static bool play_frames(struct player *p, snd_pcm_uframes_t count)
 			continue;
 		if (r == -EPIPE || r == -ESTRPIPE) {
 			p->xruns++;
-			fprintf(stderr, "rel-stream: underrun\n");
+			fprintf(stderr, "streamer: underrun\n");
 			if ((r = snd_pcm_prepare(p->pcm)) < 0)
 				goto fail;
 			continue;
@@ -327,7 +327,7 @@ static bool play_frames(struct player *p, snd_pcm_uframes_t count)
 	}
 	return !stop_flag;
 fail:
-	fprintf(stderr, "rel-stream: write: %s\n", snd_strerror((int)r));
+	fprintf(stderr, "streamer: write: %s\n", snd_strerror((int)r));
 	return false;
 }
 
@@ -380,7 +380,7 @@ static int run_play(struct opts *o)
 		for (int i = 0; i < 20000 && !go_flag && !stop_flag; i++)
 			sleep_ms(1);
 		if (!go_flag) {
-			fprintf(stderr, "rel-stream: no SIGUSR1 within 20 s\n");
+			fprintf(stderr, "streamer: no SIGUSR1 within 20 s\n");
 			snd_pcm_close(p.pcm);
 			return 3;
 		}
@@ -433,11 +433,11 @@ static int run_play(struct opts *o)
 			}
 		}
 	} else {
-		fprintf(stderr, "rel-stream: unknown play phase %s\n", o->phase);
+		fprintf(stderr, "streamer: unknown play phase %s\n", o->phase);
 		rc = 3;
 	}
 	if (err < 0) {
-		fprintf(stderr, "rel-stream: play: %s\n", snd_strerror(err));
+		fprintf(stderr, "streamer: play: %s\n", snd_strerror(err));
 		rc = 3;
 	}
 	printf("summary play: written=%llu xruns=%llu elapsed=%.3f", (unsigned long long)p.written,
@@ -522,7 +522,7 @@ again:
 			continue;
 		if (r == -EPIPE || r == -ESTRPIPE) {
 			xruns++;
-			fprintf(stderr, "rel-stream: overrun\n");
+			fprintf(stderr, "streamer: overrun\n");
 			ver_break(&v);
 			if ((err = snd_pcm_prepare(pcm)) < 0 || (err = snd_pcm_start(pcm)) < 0)
 				break;
@@ -555,7 +555,7 @@ again:
 	}
 out:
 	if (err < 0) {
-		fprintf(stderr, "rel-stream: capture: %s\n", snd_strerror(err));
+		fprintf(stderr, "streamer: capture: %s\n", snd_strerror(err));
 		rc = 3;
 	}
 	if (pcm)
@@ -630,7 +630,7 @@ static int run_open(const struct opts *o)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rel-stream play|rec|gen|verify|open [-D pcm] [-r rate] "
+	fprintf(stderr, "usage: streamer play|rec|gen|verify|open [-D pcm] [-r rate] "
 		"[-c channels] [-s seed] [-L latency_us] [-n frames] [-e expect_frames] "
 		"[-d seconds] [-M phase] [-N cycles] [-C] [-g] [-R rand_seed] [-T watchdog_s] [-Z]\n");
 	exit(3);
