@@ -94,9 +94,9 @@ S=$(size "$T/tap.wav")
 [ "$(u16 "$T/tap.wav" 20) $(u16 "$T/tap.wav" 22) $(u32 "$T/tap.wav" 24) $(u16 "$T/tap.wav" 34)" = \
 	"1 2 48000 16" ] || fail "tap.wav: not PCM 2 ch 48000 Hz 16 bits"
 tail -c +45 "$T/tap.wav" > "$T/tap.raw"
-"$PCMCMP" "$T/noise.raw" "$T/rec.raw" 4 0000 > "$T/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$T/noise.raw" "$T/rec.raw" 4 0000 > "$T/cmp" 2>&1 || {
 	cat "$T/cmp" >&2; fail "aplay -> arecord is not bit-exact with a tap on the cable"; }
-"$PCMCMP" "$T/noise.raw" "$T/tap.raw" 4 0000 > "$T/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$T/noise.raw" "$T/tap.raw" 4 0000 > "$T/cmp" 2>&1 || {
 	cat "$T/cmp" >&2; fail "the tap is not bit-exact"; }
 pass "tap: $(cat "$T/cmp")"
 same_sound "$T/tap.raw" "$T/rec.raw" 4 || fail "the tap and arecord heard different samples"
@@ -130,7 +130,7 @@ cli_wait "$APID"
 [ "$CLI_RC" -eq 0 ] || fail "aplay exit status $CLI_RC with taps on the cable"
 cli_wait "$RPID"
 [ "$CLI_RC" -eq 0 ] || fail "arecord exit status $CLI_RC"
-"$PCMCMP" "$T/noise2.raw" "$T/rec2.raw" 4 0000 > "$T/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$T/noise2.raw" "$T/rec2.raw" 4 0000 > "$T/cmp" 2>&1 || {
 	cat "$T/cmp" >&2; fail "a stopped and a killed tap disturbed aplay -> arecord"; }
 pass "round trip with a stopped and a killed tap: $(cat "$T/cmp")"
 [ "$(size "$T/killed.wav")" -gt 44 ] && [ "$(u32 "$T/killed.wav" 40)" -ge 2000000000 ] ||
@@ -144,7 +144,7 @@ kill -0 "$SP" 2>/dev/null && fail "the resumed tap did not end when the cable wa
 tap_end "$SP"
 [ "$TAP_RC" -eq 0 ] || { cat "$T/stopped.wav.err" >&2; fail "resumed tap: exit $TAP_RC"; }
 tail -c +45 "$T/stopped.wav" > "$T/stopped.raw"
-"$PCMCMP" "$T/noise2.raw" "$T/stopped.raw" 4 0000 > "$T/cmp" 2>&1 || {
+"$AUDIOCHECK" compare "$T/noise2.raw" "$T/stopped.raw" 4 0000 > "$T/cmp" 2>&1 || {
 	cat "$T/cmp" "$T/stopped.wav.err" >&2; fail "the resumed tap is not bit-exact"; }
 pass "a tap stopped through the stream catches up from the ring: $(cat "$T/cmp")"
 
@@ -171,8 +171,8 @@ cli_wait "$RPID"
 tail -c +45 "$T/mix.wav" > "$T/mix.raw"
 same_sound "$T/mix.raw" "$T/rec3.raw" 4 || fail "the tap of a shared end did not hear what the capture heard"
 # ... and that is a mix, not one writer.
-"$PCMCMP" "$T/w1.raw" "$T/mix.raw" 4 0000 >/dev/null 2>&1 && fail "the tap heard writer 1 alone"
-"$PCMCMP" "$T/w2.raw" "$T/mix.raw" 4 0000 >/dev/null 2>&1 && fail "the tap heard writer 2 alone"
+"$AUDIOCHECK" compare "$T/w1.raw" "$T/mix.raw" 4 0000 >/dev/null 2>&1 && fail "the tap heard writer 1 alone"
+"$AUDIOCHECK" compare "$T/w2.raw" "$T/mix.raw" 4 0000 >/dev/null 2>&1 && fail "the tap heard writer 2 alone"
 pass "a tap of sharedloop:3 with two writers hears the capture's mix"
 
 # --- formats: converted for WAV, and back through sox bit-exact -----------
@@ -190,8 +190,8 @@ for F in S8 S16_BE U16_LE U16_BE S24_3BE U24_3LE S32_BE U32_BE FLOAT_BE FLOAT64_
 	# shellcheck disable=SC2046
 	sox -V1 -n -r $R -c $C $(sox_opts $F) -t raw "$T/f.raw" synth 0.5 whitenoise vol 0.5 ||
 		fail "$F: sox cannot generate it"
-	FB=$("$PCMCMP" --frame-bytes $F $C)
-	SIL=$("$PCMCMP" --silence $F)
+	FB=$("$AUDIOCHECK" frame-bytes $F $C)
+	SIL=$("$AUDIOCHECK" silence $F)
 	rm -f "$T/frec.raw"
 	cli_bg arecord -q -D "$(cli_dev loopcap 5)" -t raw -f $F -r $R -c $C -d 3 "$T/frec.raw"
 	RPID=$CLI_BG
@@ -214,7 +214,7 @@ for F in S8 S16_BE U16_LE U16_BE S24_3BE U24_3LE S32_BE U32_BE FLOAT_BE FLOAT64_
 		sox -V1 "$T/f.wav" -t raw $(sox_opts $F) "$T/fback.raw" ||
 			fail "$F: sox cannot read the tap's WAV"
 	fi
-	"$PCMCMP" "$T/f.raw" "$T/fback.raw" "$FB" "$SIL" > "$T/cmp" 2>&1 || {
+	"$AUDIOCHECK" compare "$T/f.raw" "$T/fback.raw" "$FB" "$SIL" > "$T/cmp" 2>&1 || {
 		cat "$T/cmp" >&2; fail "$F: the tap's WAV does not convert back bit-exact"; }
 	pass "$F: WAV $(u16 "$T/f.wav" 20)/$(u16 "$T/f.wav" 34) bits, back through sox: $(cat "$T/cmp")"
 done
