@@ -110,7 +110,9 @@ run_check() {	# run_check BUILDDIR CONFIGURE-ARGS...
 	dir=$1; shift
 	rm -rf "$dir"; mkdir -p "$dir"
 	_rc=0
-	(cd "$dir" && "$top/configure" -q --enable-werror "$@" && make -s -j2 &&
+	(cd "$dir" && "$top/configure" -q --enable-werror --prefix=/usr --sysconfdir=/etc \
+		--libdir="$(pkg-config --variable=libdir alsa)" \
+		--with-plugindir="$(pkg-config --variable=libdir alsa)/alsa-lib" "$@" && make -s -j2 &&
 	 make -s -j2 check) || {
 		for log in "$dir"/test-suite.log; do [ -f "$log" ] && cat "$log"; done
 		_rc=1

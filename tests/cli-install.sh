@@ -1,8 +1,9 @@
 #!/bin/sh
-# "make install DESTDIR=..." puts the plugin in alsa-lib's plugin directory
-# (no libtool archive), the device definitions in $datadir/alsa/alsa.conf.d
-# and a link to them where alsa-lib reads snippets; aplay -L then lists the
-# four devices with their descriptions, and the installed plugin plays.
+# "make install DESTDIR=..." puts the plugin in $plugindir (no libtool
+# archive), the device definitions in $alsagconfdir and a link to them in
+# $alsalconfdir (alsa-lib's own directories when configured for them), and
+# nothing outside the prefix unless told; aplay -L then lists the four
+# devices with their descriptions, and the installed plugin plays.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
 . "$top_srcdir/tests/lib/cli.sh"
@@ -12,35 +13,27 @@ set -eu
 	unset MAKEFLAGS MFLAGS MAKELEVEL
 	${MAKE:-make} -s -C "$top_builddir" cli-print-dirs
 ) >"$CLI_TMP/dirs" || fail "make cli-print-dirs failed"
-plugindir=$(sed -n 's/^plugindir=//p' "$CLI_TMP/dirs")
-alsaconfdir=$(sed -n 's/^alsaconfdir=//p' "$CLI_TMP/dirs")
-alsalinkdir=$(sed -n 's/^alsalinkdir=//p' "$CLI_TMP/dirs")
-[ -n "$plugindir" ] && [ -n "$alsaconfdir" ] && [ -n "$alsalinkdir" ] ||
+dir_of() { sed -n "s/^$1=//p" "$CLI_TMP/dirs"; }
+prefix=$(dir_of prefix)
+plugindir=$(dir_of plugindir)
+alsagconfdir=$(dir_of alsagconfdir)
+alsalconfdir=$(dir_of alsalconfdir)
+[ -n "$prefix" ] && [ -n "$plugindir" ] && [ -n "$alsagconfdir" ] && [ -n "$alsalconfdir" ] ||
 	fail "could not read the install directories: $(cat "$CLI_TMP/dirs")"
 
-# Defaults: alsa-lib's own plugin directory, $datadir/alsa/alsa.conf.d and
-# /etc/alsa/conf.d, unless configure was told otherwise.
+# Defaults, as alsa-plugins': $libdir/alsa-lib, $datadir/alsa/alsa.conf.d
+# and $sysconfdir/alsa/conf.d, unless configure was told otherwise.
 config=$("$top_builddir/config.status" --config)
-case $config in
-*--with-plugindir*) ;;
-*)
-	want="$(pkg-config --variable=libdir alsa)/alsa-lib"
-	[ "$plugindir" = "$want" ] || fail "default plugindir is $plugindir, want $want"
-	;;
-esac
-case $config in
-*--with-alsaconfdir*) ;;
-*)
-	datadir=$(sed -n 's/^datadir=//p' "$CLI_TMP/dirs")
-	[ "$alsaconfdir" = "$datadir/alsa/alsa.conf.d" ] ||
-		fail "default alsaconfdir is $alsaconfdir, want \$datadir/alsa/alsa.conf.d"
-	;;
-esac
-case $config in
-*--with-alsalinkdir*) ;;
-*) [ "$alsalinkdir" = /etc/alsa/conf.d ] || fail "default alsalinkdir is $alsalinkdir" ;;
-esac
-pass "directories: plugin $plugindir, snippet $alsaconfdir, link $alsalinkdir"
+default_is() {	# default_is OPTION VALUE WANT
+	case $config in
+	*"--$1="*) ;;
+	*) [ "$2" = "$3" ] || fail "default $1 is $2, want $3" ;;
+	esac
+}
+default_is with-plugindir "$plugindir" "$(dir_of libdir)/alsa-lib"
+default_is with-alsagconfdir "$alsagconfdir" "$(dir_of datadir)/alsa/alsa.conf.d"
+default_is with-alsalconfdir "$alsalconfdir" "$(dir_of sysconfdir)/alsa/conf.d"
+pass "directories: plugin $plugindir, snippet $alsagconfdir, link $alsalconfdir"
 
 D="$CLI_TMP/destdir"
 (
@@ -51,6 +44,18 @@ D="$CLI_TMP/destdir"
 	fail "make install DESTDIR=$D failed"
 }
 
+# With no directory given but the prefix, nothing is installed outside it.
+case $config in
+*dir=*|*--exec-prefix=*) ;;
+*)
+	outside=$(find "$D" ! -type d | while read -r f; do
+		case $f in "$D$prefix"/*) ;; *) echo "${f#"$D"}" ;; esac
+	done)
+	[ -z "$outside" ] || fail "installed outside the prefix $prefix:" $outside
+	pass "every installed file is under the prefix $prefix"
+	;;
+esac
+
 so="$D$plugindir/libasound_module_pcm_loopback.so"
 [ -f "$so" ] || fail "$so is not installed"
 [ ! -e "$D$plugindir/libasound_module_pcm_loopback.la" ] || fail "the .la was installed"
@@ -58,14 +63,14 @@ la=$(find "$D" -name '*.la' -o -name '*.a')
 [ -z "$la" ] || fail "libtool archives installed: $la"
 ls "$D$plugindir"/libasound_module_pcm_loopback.so.* >/dev/null 2>&1 &&
 	fail "versioned plugin files installed (alsa-lib loads only the .so)"
-snippet="$D$alsaconfdir/50-loopback.conf"
+snippet="$D$alsagconfdir/50-loopback.conf"
 [ -f "$snippet" ] && [ ! -L "$snippet" ] || fail "$snippet is not installed as a file"
 cmp -s "$snippet" "$top_srcdir/50-loopback.conf" || fail "$snippet differs from the source"
-link="$D$alsalinkdir/50-loopback.conf"
+link="$D$alsalconfdir/50-loopback.conf"
 [ -L "$link" ] || fail "$link is not a symbolic link"
 target=$(readlink "$link")
-[ "$target" = "$alsaconfdir/50-loopback.conf" ] ||
-	fail "$link points to '$target', want '$alsaconfdir/50-loopback.conf'"
+[ "$target" = "$alsagconfdir/50-loopback.conf" ] ||
+	fail "$link points to '$target', want '$alsagconfdir/50-loopback.conf'"
 pass "installed: $so, $snippet, $link -> $target; no .la"
 
 # The descriptions the snippet gives each device.

@@ -23,12 +23,12 @@ INSTALLCHECK_TESTS = tests/cli-roundtrip.sh tests/cli-formats.sh tests/cli-lock.
 installcheck-local: tests/audiocheck$(EXEEXT)
 	@sys="$$($(PKG_CONFIG) --variable=libdir alsa)/alsa-lib"; \
 	if test -n "$(DESTDIR)" || test "$(plugindir)" != "$$sys" || \
-	   test "$(alsalinkdir)" != /etc/alsa/conf.d; then \
-		echo "installcheck: $(DESTDIR)$(plugindir) and $(DESTDIR)$(alsalinkdir) are not where" \
+	   test "$(alsalconfdir)" != /etc/alsa/conf.d; then \
+		echo "installcheck: $(DESTDIR)$(plugindir) and $(DESTDIR)$(alsalconfdir) are not where" \
 			"alsa-lib looks ($$sys, /etc/alsa/conf.d): CLI tests not run"; \
 		exit 0; \
 	fi; \
-	for f in $(plugindir)/libasound_module_pcm_loopback.so $(alsalinkdir)/50-loopback.conf; do \
+	for f in $(plugindir)/libasound_module_pcm_loopback.so $(alsalconfdir)/50-loopback.conf; do \
 		test -e "$$f" || { echo "installcheck: $$f is not installed (make install first)"; exit 1; }; \
 	done; \
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(INSTALLCHECK_TESTS)' \

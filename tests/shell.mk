@@ -22,10 +22,13 @@ EXTRA_DIST += $(CLI_TESTS) tests/lib/cli.sh
 # cli-install.sh needs the install directories fully expanded, as "make
 # install" will use them (whatever configure was told).
 cli-print-dirs:
+	@echo "prefix=$(prefix)"
 	@echo "plugindir=$(plugindir)"
-	@echo "alsaconfdir=$(alsaconfdir)"
-	@echo "alsalinkdir=$(alsalinkdir)"
+	@echo "alsagconfdir=$(alsagconfdir)"
+	@echo "alsalconfdir=$(alsalconfdir)"
+	@echo "libdir=$(libdir)"
 	@echo "datadir=$(datadir)"
+	@echo "sysconfdir=$(sysconfdir)"
 .PHONY: cli-print-dirs
 
 # Shared ends (sharedloop:N, sharedloopcap:N): mixing, several captures,
