@@ -659,9 +659,20 @@ static void test_stale(void)
 	h_sleep_ms(100);
 	REQUIRE(h_open_end(&cap, h_card, sub, 1, SND_PCM_STREAM_CAPTURE, 0) == 0, "open cap");
 	REQUIRE(h_setup(cap, &p) == 0, "setup cap");
-	err = h_capture(cap, &p, buf, frames);
+	/*
+	 * An overrun (a loaded machine) stops h_capture part-way: capture the
+	 * whole again rather than judge a buffer it did not fill.
+	 */
+	for (int tries = 0; ; tries++) {
+		memset(buf, 0, frames * 4);
+		err = h_capture(cap, &p, buf, frames);
+		if (err != -EPIPE || tries == 2)
+			break;
+		h_note("capture overran (the machine stalled): again");
+		snd_pcm_prepare(cap);
+	}
 	CHECK(err == 0, "capture: %s", snd_strerror(err));
-	s = h_first_sound(buf, p.format, 2, frames);
+	s = err == 0 ? h_first_sound(buf, p.format, 2, frames) : frames;
 	CHECK(s == frames, "capture alone after a closed playback heard sound at frame %zu: "
 	      "stale data replayed", s);
 	snd_pcm_close(cap);
