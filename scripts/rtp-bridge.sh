@@ -12,23 +12,23 @@
 #
 # Environment: RATE (48000), CHANNELS (2), LATENCY_MS (the receiver's
 # jitter buffer, 50), BUFFER_MS (the sender's ALSA buffer, in 10 ms
-# periods, and what the receiver keeps in its own, in 5 ms periods: 200
-# ms), GST_LAUNCH
-# (gst-launch-1.0), FOLLOW (1), ALSA_LOOPBACK (the alsa-loopback tool),
+# periods, and what the receiver keeps queued: 200), FOLLOW (1),
+# ALSA_LOOPBACK (the alsa-loopback tool), GST_LAUNCH (gst-launch-1.0),
 # PRINT=1 only prints the pipeline.  Needs gstreamer1.0-tools, -alsa,
-# -plugins-base, -plugins-good, and alsa-utils (aplay, amixer) to follow.
+# -plugins-base, -plugins-good; the receiver also alsa-utils (aplay, amixer).
 #
 # Following the sender's clock (FOLLOW=1): each machine's cable runs on its
 # own clock, and the sender's may be tens of ppm off the receiver's.  The
 # receiver hands the stream, paced by rtpjitterbuffer's skew-corrected
-# timestamps (so at the sender's rate, network jitter removed), to aplay,
-# which keeps BUFFER_MS in loop:N's ALSA buffer (of twice that).  What piles up or
-# drains in that buffer is the clock difference; a PI servo reads the
-# buffer's fill (alsa-loopback list --json, 10 times a second) and trims
-# the receiving cable's own clock with its "PCM Rate Shift 100000" control
-# (as alsaloop does on snd-aloop) so the fill stays at BUFFER_MS: cable N then
-# runs at the sender's rate, the samples pass unchanged (no resampling) and
-# the latency stays put.  The shift is set back to 100000 at exit.
+# timestamps (at the sender's rate, network jitter removed), to aplay,
+# which queues it into loop:N (a buffer of twice BUFFER_MS, started at
+# BUFFER_MS).  What piles up or drains there is the clock difference: a PI
+# servo reads the queue (alsa-loopback list --json, 10 times a second) and
+# trims the receiving cable's own clock with its "PCM Rate Shift 100000"
+# control (as alsaloop does on snd-aloop) so the queue stays at BUFFER_MS.
+# Cable N then runs at the sender's rate: the samples pass unchanged (no
+# resampling), nothing skips and the latency stays put.  The shift is set
+# back to 100000 at exit.
 #
 # FOLLOW=0: the receiver plays through alsasink on its own clock; nothing
 # resamples, so a sender clock that runs faster or slower shows up as a
@@ -128,7 +128,8 @@ fill() {
 servo() {
 	target=$((rate * bufus / 1000000))
 	integ=0 last=100000
-	while :; do
+	# Until aplay ends (or this script, even by SIGKILL).
+	while kill -0 $apid 2>/dev/null && kill -0 $$ 2>/dev/null; do
 		sum=0 k=0 i=0
 		while [ $i -lt 10 ]; do
 			f=$(fill)
