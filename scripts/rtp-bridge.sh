@@ -11,15 +11,30 @@
 # address on both sides (the receiver binds to it: 0.0.0.0 for any).
 #
 # Environment: RATE (48000), CHANNELS (2), LATENCY_MS (the receiver's
-# jitter buffer, 50), BUFFER_MS (alsasrc's and alsasink's ALSA buffer, 200,
-# in 10 ms periods; most of the latency), GST_LAUNCH (gst-launch-1.0), PRINT=1 only prints the
-# pipeline.  Needs gstreamer1.0-tools, -alsa, -plugins-base, -plugins-good.
+# jitter buffer, 50), BUFFER_MS (the sender's ALSA buffer, in 10 ms
+# periods, and what the receiver keeps queued: 200), FOLLOW (1),
+# ALSA_LOOPBACK (the alsa-loopback tool), GST_LAUNCH (gst-launch-1.0),
+# PRINT=1 only prints the pipeline.  Needs gstreamer1.0-tools, -alsa,
+# -plugins-base, -plugins-good; the receiver also alsa-utils (aplay, amixer).
 #
-# The receiver plays on its own clock (its loop:B cable's, its machine's):
-# rtpjitterbuffer absorbs network jitter and follows the sender's timestamps,
-# but nothing resamples, so a sender clock that runs faster or slower shows
-# up as a resync (a skip or a short silence) whenever the difference passes
-# alsasink's alignment threshold (40 ms).  See docs/clients.md.
+# Following the sender's clock (FOLLOW=1): each machine's cable runs on its
+# own clock, and the sender's may be tens of ppm off the receiver's.  The
+# receiver hands the stream, paced by rtpjitterbuffer's skew-corrected
+# timestamps (at the sender's rate, network jitter removed), to aplay,
+# which queues it into loop:N (a buffer of twice BUFFER_MS, started at
+# BUFFER_MS).  What piles up or drains there is the clock difference: a PI
+# servo reads the queue (alsa-loopback list --json, 10 times a second) and
+# trims the receiving cable's own clock with its "PCM Rate Shift 100000"
+# control (as alsaloop does on snd-aloop) so the queue stays at BUFFER_MS.
+# Cable N then runs at the sender's rate: the samples pass unchanged (no
+# resampling), nothing skips and the latency stays put.  The shift is set
+# back to 100000 at exit.
+#
+# FOLLOW=0: the receiver plays through alsasink on its own clock; nothing
+# resamples, so a sender clock that runs faster or slower shows up as a
+# resync (a skip or a short silence) whenever the difference passes
+# alsasink's alignment threshold (40 ms): every 80 s at 500 ppm.  See
+# docs/clients.md.
 set -eu
 
 usage() {
@@ -44,14 +59,123 @@ send)
 		udpsink "host=$host" "port=$port" sync=false async=false
 	;;
 receive)
-	set -- udpsrc "address=$host" "port=$port" "caps=$rtp" ! \
-		rtpjitterbuffer "latency=$lat" ! rtpL16depay ! audioconvert ! "$raw" ! \
-		alsasink "device=loop:$n" $buf
+	if [ "${FOLLOW:-1}" = 0 ]; then
+		set -- udpsrc "address=$host" "port=$port" "caps=$rtp" ! \
+			rtpjitterbuffer "latency=$lat" ! rtpL16depay ! audioconvert ! "$raw" ! \
+			alsasink "device=loop:$n" $buf
+	else
+		set -- udpsrc "address=$host" "port=$port" "caps=$rtp" ! \
+			rtpjitterbuffer "latency=$lat" ! rtpL16depay ! audioconvert ! "$raw" ! \
+			fdsink fd=1 sync=true
+		follow=1
+	fi
 	;;
 *) usage ;;
 esac
+
+# aplay's buffer is twice BUFFER_MS, kept half full: BUFFER_MS of latency
+# (as alsasink's), and as much room for the servo to work in.
+bufus=$((${BUFFER_MS:-200} * 1000))
+aplay="aplay -q -D loop:$n -t raw -f S16_LE -r $rate -c $ch -B $((bufus * 2)) -F 5000 -R $bufus"
 if [ -n "${PRINT:-}" ]; then
-	echo "$gst -q $*"
+	if [ -n "${follow:-}" ]; then
+		echo "$gst -q $* | $aplay"
+	else
+		echo "$gst -q $*"
+	fi
 	exit 0
 fi
-exec $gst -q "$@"
+[ -n "${follow:-}" ] || exec $gst -q "$@"
+
+# The cable behind loop:N: its subdevice and card key (positional or keyed
+# arguments, as 50-loopback.conf declares them).
+sub=0 card=0
+case $n in
+*=*)
+	for kv in $(echo "$n" | tr ',' ' '); do
+		case $kv in
+		SUBDEV=*) sub=${kv#SUBDEV=} ;;
+		CARD=*) card=${kv#CARD=} ;;
+		esac
+	done
+	;;
+*,*) sub=${n%%,*} card=${n#*,} ;;
+*) sub=$n ;;
+esac
+tool=${ALSA_LOOPBACK:-alsa-loopback}
+ctl="loopcap:$n"
+name="PCM Rate Shift 100000"
+command -v "$tool" >/dev/null 2>&1 || { echo "$0: $tool not found (FOLLOW=0 does without)" >&2; exit 1; }
+amixer -q -D "$ctl" cset "iface=PCM,name=$name" 100000 ||
+	{ echo "$0: cannot set $name on $ctl" >&2; exit 1; }
+
+# fill: the frames queued in cable (sub, playback) now, or nothing.
+fill() {
+	"$tool" --card "$card" list --json 2>/dev/null | awk -v sub_="$sub" '
+		index($0, "\"subdevice\": " sub_ ",") { seg = 1; next }
+		seg && /"cable": 0,/ {
+			if (match($0, /"fill_frames": [0-9]+/))
+				print substr($0, RSTART + 15, RLENGTH - 15)
+			exit
+		}'
+}
+
+# servo: every second, the mean of 10 fills against the target (BUFFER_MS),
+# in microseconds e; the clock correction in ppm is
+# 0.3 ppm/us * e + 0.05 ppm/(us s) * integral of e (a loop of about 0.2
+# rad/s, damped: settles in half a minute, within a few ms of latency for a
+# 500 ppm step); the shift is 100000 / (1 + ppm), clamped to +-1 %.
+servo() {
+	target=$((rate * bufus / 1000000))
+	integ=0 last=100000
+	# Until aplay ends (or this script, even by SIGKILL).
+	while kill -0 $apid 2>/dev/null && kill -0 $$ 2>/dev/null; do
+		sum=0 k=0 i=0
+		while [ $i -lt 10 ]; do
+			f=$(fill)
+			if [ -n "$f" ]; then
+				sum=$((sum + f))
+				k=$((k + 1))
+			fi
+			i=$((i + 1))
+			sleep 0.1
+		done
+		[ $k -gt 0 ] || continue
+		e=$(((sum / k - target) * 1000000 / rate))
+		integ=$((integ + 50 * e))
+		# In milli-ppm; the shift's unit is 10 ppm.
+		mppm=$((300 * e + integ))
+		v=$((100000 - mppm / 10000))
+		[ $v -ge 99000 ] || v=99000
+		[ $v -le 101000 ] || v=101000
+		if [ $v -ne $last ]; then
+			amixer -q -D "$ctl" cset "iface=PCM,name=$name" $v || true
+			last=$v
+		fi
+		[ -z "${SERVO_LOG:-}" ] || echo "fill_us=$((sum / k * 1000000 / rate)) err_us=$e shift=$v" >&2
+	done
+}
+
+# The pipeline and aplay through a fifo (so both pids are known), the
+# servo beside them; whichever ends (or a signal), all stop and the cable's
+# clock is reset.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtp-bridge.XXXXXX")
+mkfifo "$tmp/pcm"
+$gst -q "$@" >"$tmp/pcm" &
+gpid=$!
+$aplay <"$tmp/pcm" &
+apid=$!
+servo &
+spid=$!
+cleanup() {
+	trap - EXIT INT TERM
+	kill $spid $gpid $apid 2>/dev/null || true
+	wait $spid $gpid $apid 2>/dev/null || true
+	rm -rf "$tmp"
+	amixer -q -D "$ctl" cset "iface=PCM,name=$name" 100000 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 143' INT TERM
+rc=0
+wait $apid || rc=$?
+exit $rc
