@@ -120,11 +120,14 @@ fill() {
 		}'
 }
 
-# servo: every second, the mean of 10 fills against the target (BUFFER_MS),
-# in microseconds e; the clock correction in ppm is
-# 0.3 ppm/us * e + 0.05 ppm/(us s) * integral of e (a loop of about 0.2
-# rad/s, damped: settles in half a minute, within a few ms of latency for a
-# 500 ppm step); the shift is 100000 / (1 + ppm), clamped to +-1 %.
+# servo: about every second, the mean of 10 fills against the target
+# (BUFFER_MS), in microseconds e; the clock correction in ppm is
+# 0.14 ppm/us * e + 0.01 ppm/(us s) * integral of e: a loop of 0.1 rad/s,
+# damped (0.7), so a 500 ppm offset costs a few ms of latency while it is
+# found, within a minute.  Clock drift is slow: e is clamped to 10 ms and
+# the integral to 2000 ppm, so a stall or an underrun (a dip or a jump of
+# the queue, not a clock) cannot wind the loop up; the shift is
+# 100000 / (1 + ppm), clamped to +-1 %.
 servo() {
 	target=$((rate * bufus / 1000000))
 	integ=0 last=100000
@@ -142,9 +145,13 @@ servo() {
 		done
 		[ $k -gt 0 ] || continue
 		e=$(((sum / k - target) * 1000000 / rate))
-		integ=$((integ + 50 * e))
+		[ $e -le 10000 ] || e=10000
+		[ $e -ge -10000 ] || e=-10000
 		# In milli-ppm; the shift's unit is 10 ppm.
-		mppm=$((300 * e + integ))
+		integ=$((integ + 10 * e))
+		[ $integ -le 2000000 ] || integ=2000000
+		[ $integ -ge -2000000 ] || integ=-2000000
+		mppm=$((140 * e + integ))
 		v=$((100000 - mppm / 10000))
 		[ $v -ge 99000 ] || v=99000
 		[ $v -le 101000 ] || v=101000
