@@ -75,8 +75,13 @@ expect_fail e_group "'group'" "no-such-group-xyz"
 # mode_while_playing PCM SUB UMASK: the mode of the segment while aplay holds
 # it (the last one out removes an idle segment); a copy of it in $CLI_TMP/good.
 mode_while_playing() {
-	(umask "$3" && exec aplay -q -D "$1" -t raw -f S16_LE -r 8000 -c 1 -d 3 /dev/zero) \
-		2>"$CLI_TMP/mode.err" &
+	(
+		umask "$3"
+		if [ -n "$SANITIZER_PRELOAD" ]; then
+			export LD_PRELOAD="$SANITIZER_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+		fi
+		exec aplay -q -D "$1" -t raw -f S16_LE -r 8000 -c 1 -d 3 /dev/zero
+	) 2>"$CLI_TMP/mode.err" &
 	_p=$!
 	_seg=$LOOP_SHM/alsa-loopback-"$C".$2 _i=0
 	while [ ! -s "$_seg" ] && [ $_i -lt 500 ]; do _i=$((_i + 1)); sleep 0.01; done

@@ -210,7 +210,12 @@ done
 # 6. gc through a symlink: a crashed player's segment behind a link to its
 #    directory is not removed (the directory is opened without following);
 #    gc of the directory itself removes it.
-aplay -q -D rp $FMT -d 10 /dev/zero 2>"$work/a.err" &
+(
+	if [ -n "$SANITIZER_PRELOAD" ]; then
+		export LD_PRELOAD="$SANITIZER_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+	fi
+	exec aplay -q -D rp $FMT -d 10 /dev/zero
+) 2>"$work/a.err" &
 a=$!
 pids="$pids $a"
 seg="$work/real/alsa-loopback-$LOOP_CARD.7"

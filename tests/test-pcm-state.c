@@ -677,7 +677,9 @@ static void test_drain_paused(void)
 	r = read_avail(x.cap, &x.cp, buf, &got, max);
 	CHECK(r >= 0, "read: %ld", (long)r);
 	lead = h_first_sound(buf, x.cp.format, 2, got);
-	heard = lead < got ? h_first_diff(buf + lead * fb, pat, fb, got - lead) : 0;
+	/* Compare no further than the pattern goes (ASan: memcmp reads it all). */
+	heard = lead < got ? h_first_diff(buf + lead * fb, pat, fb,
+					  got - lead < frames ? got - lead : frames) : 0;
 	CHECK(heard > 0 && heard < frames, "the capture heard %zu of %zu frames: want what "
 	      "played before the pause only", heard, frames);
 	CHECK(h_first_sound(buf + (lead + heard) * fb, x.cp.format, 2, got - lead - heard) ==
