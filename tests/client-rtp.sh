@@ -40,7 +40,7 @@ bridge_start() {
 	shift
 	rm -f $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$A $LOOP_SHM/alsa-loopback-"$LOOP_CARD".$B
 	if [ -n "${SHIFT:-}" ]; then
-		amixer -q -D "loopcap:SUBDEV=$A,CARD=$LOOP_CARD" cset \
+		alsa_client amixer -q -D "loopcap:SUBDEV=$A,CARD=$LOOP_CARD" cset \
 			"iface=PCM,name=PCM Rate Shift 100000" "$SHIFT" ||
 			fail "$name: cannot set cable $A's rate shift"
 	fi

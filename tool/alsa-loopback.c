@@ -790,7 +790,9 @@ static size_t wav_convert(const struct ear *e, const struct wav_out *w, uint8_t 
 {
 	const struct mix_format *m = &e->mf;
 	unsigned int shift = w->bytes * 8 - m->bits;
-	uint64_t mask = (UINT64_C(1) << m->bits) - 1, sign = UINT64_C(1) << (m->bits - 1);
+	/* Integers are 8..32 bits; a FLOAT64's 64 must not shift (UBSan). */
+	uint64_t mask = m->bits >= 64 ? UINT64_MAX : (UINT64_C(1) << m->bits) - 1;
+	uint64_t sign = UINT64_C(1) << ((m->bits - 1) & 63);
 	uint8_t *out = buf, *start = buf;
 
 	if (w->copy)
