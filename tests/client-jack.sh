@@ -12,6 +12,8 @@ set -eu
 . "$top_builddir/tests/lib/env.sh"
 . "$top_srcdir/tests/lib/cli.sh"
 . "$top_srcdir/tests/lib/server.sh"
+[ -z "$SANITIZER_PRELOAD" ] ||
+	skip "jackd 1.9.21 does not start with the sanitizer runtime preloaded ($SANITIZER_PRELOAD): no output within 30 s in CI; the plain build runs this test"
 
 for p in jackd jack_connect jack_lsp; do
 	command -v $p >/dev/null 2>&1 || skip "$p is not installed (Debian package jackd2)"

@@ -10,6 +10,8 @@ set -eu
 . "$top_builddir/tests/lib/env.sh"
 . "$top_srcdir/tests/lib/cli.sh"
 . "$top_srcdir/tests/lib/server.sh"
+[ -z "$SANITIZER_PRELOAD" ] ||
+	skip "pulseaudio 16.1 does not start with the sanitizer runtime preloaded ($SANITIZER_PRELOAD): no output within 30 s in CI; the plain build runs this test"
 
 command -v pulseaudio >/dev/null 2>&1 ||
 	skip "pulseaudio is not installed (Debian package pulseaudio)"
