@@ -63,9 +63,10 @@
  * a probe thread per CPU, one real-time priority above the test, sleeps to
  * 1 ms absolute deadlines and logs each late wake-up, and an event counts
  * against the plugin only when the probe saw no stall near it.  For an
- * xrun "a stall" is a lateness of at least max(1 ms, half a period): a loop
- * that keeps a period of margin cannot xrun on less, and the probe sees a
- * stall of length L as a lateness of at least L - 1 ms.  "Near" an xrun is
+ * xrun "a stall" is a probe lateness of at least max(1 ms, half a period
+ * less the probe's 1 ms): a loop that keeps a period of margin cannot xrun
+ * on a stall shorter than half a period, and the probe sees a stall of
+ * length L as a lateness of at least L - 1 ms.  "Near" an xrun is
  * from a buffer's time (the time a buffer takes to run dry) before the
  * period's read to the xrun; near a lag, from the start of the previous
  * period's read to the avail; never before the streams' last start.
@@ -422,7 +423,12 @@ static bool loop(struct run *r, unsigned int n)
  */
 static bool judge(struct run *r, unsigned int n, double t0, double t1, bool last)
 {
-	double stall = (double)r->P / RATE / 2, worst = 0;
+	/*
+	 * Half a period of lateness, as the probe shows it: a stall of L
+	 * shows as L - PROBE_PERIOD_US at least (the header's rule; a stall
+	 * seen as 5.28 ms at 512-frame periods was once blamed on the plugin).
+	 */
+	double stall = (double)r->P / RATE / 2 - PROBE_PERIOD_US / 1e6, worst = 0;
 	double lag_stall = (double)median_bound(r->P) / RATE;
 	unsigned int excused = 0, blamed = 0, over = 0, run = 0, max_run = 0, stalls;
 	unsigned int start = 0, nclean = 0;
