@@ -40,15 +40,15 @@
 /* (the format, S16_LE, is ALSA's: the ctl plugin holds it) */
 
 /*
- * Buffer and period sizes a PCM offers.  A buffer is at most a quarter of
- * its ring (the playback's whole ring, or its part on a shared end), which
- * leaves a capture the other three quarters to lag behind in; a period is
- * at most half a buffer.
+ * Buffer and period sizes a PCM offers.  A buffer is at most half its
+ * cable's ring (the playback's queue ahead of the clock in one half, a
+ * capture's backlog behind it in the other: shm_ring_size()), so at most
+ * 512 KiB; a period is at most half a buffer.
  */
 #define LOOP_BUFFER_BYTES_MIN	64u
 #define LOOP_PERIOD_BYTES_MIN	16u
 #define LOOP_PERIODS_MAX	1024u
-#define LOOP_RING_PER_BUFFER	4u	/* buffer <= ring / 4 */
+#define LOOP_RING_PER_BUFFER	2u	/* buffer <= ring / 2 */
 #define LOOP_BUFFER_PER_PERIOD	2u	/* period <= buffer / 2 */
 
 /*

@@ -638,6 +638,9 @@ int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 	struct loop *lp = io->private_data;
 	unsigned int width = (unsigned int)snd_pcm_format_physical_width(io->format);
 	struct shm_lock_result res;
+	struct shm_ring_ask ring;
+	uint32_t buffer_bytes;
+	char why[256] = "";
 	int err;
 
 	(void)params;
@@ -677,7 +680,23 @@ int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 			  io->access == SND_PCM_ACCESS_MMAP_NONINTERLEAVED,
 		.clock = lp->clock,
 	};
-	err = shm_cable_lock(&lp->seg, &lp->place, &lp->params, shm_now_ns(), &res);
+	/* loop_constrain() kept the buffer within half the largest ring. */
+	buffer_bytes = (uint32_t)io->buffer_size * lp->frame_bytes;
+	ring = (struct shm_ring_ask){
+		.fit = 2 * buffer_bytes,
+		.size = shm_ring_size(buffer_bytes, io->rate * lp->frame_bytes),
+	};
+	err = shm_cable_lock(&lp->seg, &lp->place, &lp->params, &ring, shm_now_ns(), &res, why,
+			     sizeof(why));
+	if (err == -EMSGSIZE) {
+		SNDERR("loopback card %s subdevice %u device %u %s: a buffer of %lu frames does "
+		       "not fit the cable's ring of %u frames, sized by its other end's buffer "
+		       "(each end may have half); ask for at most %u frames, or configure the "
+		       "end with the larger buffer first", lp->keys.card, lp->keys.cfg.subdevice,
+		       lp->device, dir_name(lp), (unsigned long)io->buffer_size,
+		       res.ring_bytes / lp->frame_bytes, res.ring_bytes / lp->frame_bytes / 2);
+		return -EINVAL;
+	}
 	if (err == -EINVAL) {
 		char have[64], want[64];
 
@@ -688,11 +707,20 @@ int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		       lp->device, dir_name(lp), have, want, lp->device ? "loopcap" : "loop");
 		return err;
 	}
+	if (err < 0 && why[0]) {
+		SNDERR("loopback card %s subdevice %u device %u %s: %s", lp->keys.card,
+		       lp->keys.cfg.subdevice, lp->device, dir_name(lp), why);
+		return err;
+	}
 	if (err < 0) {
 		SNDERR("loopback subdevice %u: %s: admin lock busy: %s", lp->keys.cfg.subdevice,
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
+	/* Our ring as the lock sized it (a lossless capture reads slot 0's). */
+	lp->ring = shm_seg_ring(&lp->seg, lp->place.cable, is_playback(lp) ? lp->place.slot : 0,
+				is_playback(lp) && lp->place.shared);
+	lp->ring.bytes = res.ring_bytes;
 	/* A restarted grid has no timeline: ours on the old one is void. */
 	if (res.regridded && is_playback(lp))
 		memset(&lp->pos.tl, 0, sizeof(lp->pos.tl));
@@ -796,9 +824,15 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 {
 	snd_pcm_ioplug_t *io = &lp->io;
 	unsigned int one_format = (unsigned int)format;
-	unsigned int ring_bytes = lp->ring.bytes ? lp->ring.bytes : SHM_RING_BYTES;
 	unsigned int formats[sizeof(loop_formats) / sizeof(loop_formats[0])], nformats = 0;
-	unsigned int buffer_max = ring_bytes / LOOP_RING_PER_BUFFER;
+	/*
+	 * A ring holds the playback's queue ahead of the clock and a capture's
+	 * backlog behind it: each end's buffer is at most half of it.  A
+	 * cable already locked has its ring (lp->ring.bytes); else the end
+	 * that takes the lock will size it from its buffer (shm_ring_size()).
+	 */
+	unsigned int buffer_max = (lp->ring.bytes ? lp->ring.bytes : SHM_SLOT_RING_MAX) /
+				  LOOP_RING_PER_BUFFER;
 	int err;
 
 	/* A shared playback mixes: companded formats are left to plug to convert. */
@@ -807,13 +841,6 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 		      (loop_formats[k] == SND_PCM_FORMAT_MU_LAW ||
 		       loop_formats[k] == SND_PCM_FORMAT_A_LAW)))
 			formats[nformats++] = loop_formats[k];
-	/*
-	 * A shared capture may hear shared playbacks, whose parts of the ring
-	 * hold their own buffer (a quarter) and what captures have not read:
-	 * it may lag the other three quarters, no more.
-	 */
-	if (lp->place.shared && !is_playback(lp))
-		buffer_max = SHM_SLOT_RING_BYTES / LOOP_RING_PER_BUFFER * (LOOP_RING_PER_BUFFER - 1);
 
 	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS,
 					    sizeof(loop_accesses) / sizeof(loop_accesses[0]),
@@ -831,12 +858,6 @@ static int loop_constrain(struct loop *lp, snd_pcm_format_t format, unsigned int
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_RATE,
 						      rate ? rate : LOOP_RATE_MIN,
 						      rate ? rate : LOOP_RATE_MAX);
-	/*
-	 * The ring must hold the playback's queue plus what the captures have
-	 * not read yet: a buffer is at most a quarter of it, which leaves a
-	 * capture three quarters to lag behind in.  A shared playback has its
-	 * part of the ring only (SHM_SLOT_RING_BYTES).
-	 */
 	if (err >= 0)
 		err = snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_BUFFER_BYTES,
 						      LOOP_BUFFER_BYTES_MIN, buffer_max);

@@ -52,6 +52,31 @@ static uint32_t some_holder(struct shm_seg *seg, unsigned int cable, unsigned in
 	return 0;
 }
 
+static uint32_t ring_bytes(struct shm_cable *c)
+{
+	uint32_t bytes = atomic_load(&c->ring_bytes);
+
+	return bytes > SHM_SLOT_RING_MAX ? SHM_SLOT_RING_MAX : bytes;
+}
+
+/*
+ * Under the admin lock, with nobody else attached to the cable: give its
+ * rings' pages back.  Its timelines go first: a capture or a tap reads a
+ * ring only where a timeline says a playback wrote.
+ */
+static void rings_free(struct shm_seg *seg, unsigned int cable)
+{
+	static const struct shm_timeline empty;
+	struct shm_cable *c = shm_seg_cable(seg, cable);
+
+	if (!atomic_load(&c->ring_bytes))
+		return;
+	for (unsigned int k = 0; k < SHM_SLOTS; k++)
+		shm_timeline_store(&c->play[k], &empty);
+	atomic_store(&c->ring_bytes, 0);
+	shm_seg_release_rings(seg, cable);
+}
+
 int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 		   struct shm_attach *at)
 {
@@ -83,8 +108,11 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 	atomic_store(&e->xruns, 0);
 	atomic_store(&e->state, 0);
 	atomic_store(&e->active, 0);
-	if (shm_place_alone(seg, pl))
-		atomic_store(&c->locked, 0);	/* free, or left by dead openers */
+	if (shm_place_alone(seg, pl)) {
+		/* Free, or left by dead openers. */
+		atomic_store(&c->locked, 0);
+		rings_free(seg, pl->cable);
+	}
 	if (pl->role == SHM_ROLE_PLAY) {
 		static const struct shm_timeline empty;
 		struct shm_slot *slot = shm_seg_slot(seg, pl->cable, pl->slot);
@@ -104,8 +132,10 @@ int shm_end_attach(struct shm_seg *seg, struct shm_place *pl, uint32_t pid,
 	/* Notify mode frees the only playback; a capture is always pinned. */
 	at->pinned = atomic_load(&c->locked) &&
 		     !(pl->role == SHM_ROLE_PLAY && atomic_load(&c->notify) && first_player);
-	if (at->pinned)
+	if (at->pinned) {
 		lock_load(c, &at->lock);
+		at->ring_bytes = ring_bytes(c);
+	}
 out:
 	shm_seg_admin_unlock(seg);
 	return err;
@@ -117,7 +147,10 @@ void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl)
 
 	if (shm_seg_admin_lock(seg) < 0)
 		return;		/* closing the fd drops our places all the same */
-	/* snd-aloop's free_cable(): the last one out frees the lock. */
+	/*
+	 * snd-aloop's free_cable(): the last one out frees the lock (the
+	 * rings go in shm_seg_remove_idle(), with the segment if it can).
+	 */
 	if (shm_place_alone(seg, pl))
 		atomic_store(&shm_seg_cable(seg, pl->cable)->locked, 0);
 	shm_end_set_state(seg, pl, 0, false);
@@ -127,7 +160,8 @@ void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl)
 }
 
 int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
-		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res)
+		   const struct shm_params *want, const struct shm_ring_ask *ring,
+		   uint64_t now_ns, struct shm_lock_result *res, char *why, size_t why_len)
 {
 	struct shm_cable *c = shm_seg_cable(seg, pl->cable);
 	struct shm_params held;
@@ -150,6 +184,20 @@ int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		shm_seg_admin_unlock(seg);
 		return -EINVAL;
 	}
+	res->ring_bytes = take ? ring->size : ring_bytes(c);
+	if (res->ring_bytes < ring->fit) {
+		shm_seg_admin_unlock(seg);
+		return -EMSGSIZE;
+	}
+	/* Before anything changes: a full filesystem fails us, nobody else. */
+	if (pl->role == SHM_ROLE_PLAY) {
+		err = shm_seg_reserve_ring(seg, pl->cable, shm_cable_play_shared(seg, pl->cable) ?
+					   pl->slot : 0, res->ring_bytes, why, why_len);
+		if (err < 0) {
+			shm_seg_admin_unlock(seg);
+			return err;
+		}
+	}
 	if (take) {
 		/*
 		 * Only now may the grid restart: nobody else can be running on
@@ -162,6 +210,7 @@ int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
 		atomic_store(&c->channels, want->channels);
 		atomic_store(&c->access, want->access);
 		atomic_store(&c->clock, want->clock);
+		atomic_store(&c->ring_bytes, res->ring_bytes);
 		if (res->regridded) {
 			static const struct shm_timeline empty;
 
@@ -345,6 +394,16 @@ bool shm_seg_remove_idle(struct shm_seg *seg)
 			held |= shm_seg_end_held(seg, c, r);
 	if (!held && controls_default(seg))
 		removed = shm_seg_remove(seg) == 0;
+	/*
+	 * A segment that stays (its controls were set, as snd-aloop keeps
+	 * them while loaded, or an end is still open) keeps no ring nobody
+	 * uses.  A removed one keeps its pages until its last mapping goes:
+	 * a stopped tap resumes and hears what the ring held.
+	 */
+	for (unsigned int c = 0; c < SHM_CABLES && !removed; c++)
+		if (!shm_seg_end_held(seg, c, SHM_ROLE_PLAY) &&
+		    !shm_seg_end_held(seg, c, SHM_ROLE_CAP))
+			rings_free(seg, c);
 	shm_seg_admin_unlock(seg);
 	return removed;
 }

@@ -34,6 +34,7 @@ struct shm_attach {
 	uint32_t holder_pid;	/* -EBUSY: one holder (0: unknown) */
 	bool pinned;		/* the cable is locked to lock, for us too */
 	struct shm_params lock;
+	uint32_t ring_bytes;	/* pinned: each slot's ring, as the lock sized it */
 	uint64_t write_end;	/* playback: ring positions continue after this */
 };
 
@@ -55,7 +56,8 @@ void shm_end_detach(struct shm_seg *seg, const struct shm_place *pl);
  * Admin.  After our last detach: if no end is held (by anyone: call it
  * with none of ours) and every control is at its default, remove the
  * segment and its doorbells, as snd-aloop frees a stream's buffer at
- * close.  An opener that raced with the removal finds its file unlinked
+ * close; else give back the rings of every cable nobody holds (the
+ * segment stays at its header's size).  An opener that raced with the removal finds its file unlinked
  * after taking the admin lock and opens a new one.  Whether it was removed.
  */
 bool shm_seg_remove_idle(struct shm_seg *seg);
@@ -68,11 +70,18 @@ int shm_seg_remove(struct shm_seg *seg);
 /* Is the cable's playback end shared (its ring split among the slots)? */
 bool shm_cable_play_shared(struct shm_seg *seg, unsigned int cable);
 
+/* What an end needs of the cable's rings (bytes, see shm_ring_size()). */
+struct shm_ring_ask {
+	uint32_t fit;		/* at least this (twice our buffer), or we cannot run */
+	uint32_t size;		/* the size we give them if we take the lock */
+};
+
 /* The outcome of shm_cable_lock(). */
 struct shm_lock_result {
 	uint32_t gen;		/* the lock generation we configured against */
 	bool regridded;		/* the clock grid and timeline restarted */
 	struct shm_params held;	/* -EINVAL: what the cable is locked to */
+	uint32_t ring_bytes;	/* 0 and -EMSGSIZE: each slot's ring */
 };
 
 /*
@@ -81,12 +90,17 @@ struct shm_lock_result {
  * from one that finds nobody else attached, and from a notify-mode
  * playback that is the only playback; everyone else must match it.  A lock
  * taken afresh, or whose rate changes, restarts the grid at now_ns (ticks
- * on an old grid would map onto new audio).  Returns 0, -EINVAL
- * (res->held: what the cable is locked to) or the admin lock's error.  A
+ * on an old grid would map onto new audio).  The end that takes the lock
+ * sizes the rings (ring->size); one that matches it must fit in them
+ * (ring->fit).  A playback reserves its slot's ring before it may write.
+ * Returns 0, -EINVAL (res->held: what the cable is locked to), -EMSGSIZE
+ * (res->ring_bytes is less than ring->fit), -ENOSPC and other reservation
+ * errors (why[]) or the admin lock's error; on error nothing changed.  A
  * playback also publishes want as the Slave controls.
  */
 int shm_cable_lock(struct shm_seg *seg, const struct shm_place *pl,
-		   const struct shm_params *want, uint64_t now_ns, struct shm_lock_result *res);
+		   const struct shm_params *want, const struct shm_ring_ask *ring,
+		   uint64_t now_ns, struct shm_lock_result *res, char *why, size_t why_len);
 /* The cable's lock, if it has one. */
 bool shm_cable_locked(struct shm_seg *seg, unsigned int cable, struct shm_params *lock);
 /*

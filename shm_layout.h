@@ -13,7 +13,11 @@
  * playback to device 1 capture, cable 1 device 1 playback to device 0
  * capture.  Each cable has a header (parameter lock, clock grid, one
  * timeline and ring positions per playback slot, controls, lossless flow)
- * and a byte ring of SHM_RING_BYTES after the SHM_HEADER_BYTES header.
+ * and, after the SHM_HEADER_BYTES header, room for a ring per playback
+ * slot.  The file is sparse: its size is fixed (SHM_SEGMENT_BYTES of
+ * address space), but only the header's pages and the parts of the rings
+ * that a configured playback writes are reserved, so a cable costs what it
+ * carries (see SHM_SLOT_RING_MAX).
  *
  * Nothing here knows ALSA: formats and states are opaque numbers.
  *
@@ -34,7 +38,7 @@
 /* "ALOOPSHM" read as a little-endian u64; checked before anything else. */
 #define SHM_RING_MAGIC		UINT64_C(0x4d4853504f4f4c41)
 /* Bump on any change of the layout below. */
-#define SHM_RING_VERSION	2u
+#define SHM_RING_VERSION	3u	/* 3: rings sized at the parameter lock */
 
 #define SHM_CABLES		2u	/* per subdevice: 0->1 and 1->0 */
 #define SHM_ROLES		2u	/* per cable: playback and capture end */
@@ -45,10 +49,18 @@
 #define SHM_TICK_NEVER		UINT64_MAX	/* end_tick of an open span */
 
 #define SHM_HEADER_BYTES	16384u
-#define SHM_RING_BYTES		(2u << 20)	/* per cable */
-/* A shared playback end splits its cable's ring: one part per writer slot. */
-#define SHM_SLOT_RING_BYTES	(SHM_RING_BYTES / SHM_SLOTS)
-#define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_RING_BYTES)
+/*
+ * Each playback slot of a cable has its ring at a fixed offset, room for
+ * SHM_SLOT_RING_MAX bytes; the ring's size is the cable's ring_bytes, set
+ * by the end that takes the parameter lock (twice the larger buffer, at
+ * least a second of audio: shm_ring_size()).  An exclusive playback is
+ * slot 0.  Fixed offsets: where a ring lies never depends on a value read
+ * from the segment, only how much of it is used.
+ */
+#define SHM_SLOT_RING_MAX	(1u << 20)
+#define SHM_CABLE_RING_MAX	(SHM_SLOTS * SHM_SLOT_RING_MAX)
+#define SHM_RING_ALIGN		4096u	/* ring sizes are whole pages */
+#define SHM_SEGMENT_BYTES	(SHM_HEADER_BYTES + SHM_CABLES * SHM_CABLE_RING_MAX)
 
 /* Where the segment lives: every version must find the others' files. */
 #define SHM_SEG_PREFIX		"alsa-loopback-"	/* + "<card>.<subdevice>" */
@@ -100,8 +112,8 @@ struct shm_end {
 
 /*
  * One playback of a cable: its timeline and ring positions, written by that
- * playback only.  An exclusive playback is slot 0 and owns the whole ring;
- * the playbacks of a shared end own one SHM_SLOT_RING_BYTES part each.
+ * playback only.  An exclusive playback is slot 0; each playback of a
+ * shared end has the ring of its slot.
  */
 struct shm_slot {
 	/*
@@ -151,9 +163,17 @@ struct shm_cable {
 	_Atomic uint64_t grid_base_ns;
 	_Atomic uint64_t grid_base_tick;
 
-	/* Admin lock, by the first playback to attach: the ring is split among the slots. */
+	/* Admin lock, by the first playback to attach: one ring per slot, not slot 0's only. */
 	_Atomic uint32_t play_shared;
 	_Atomic uint32_t clock;		/* SHM_CLOCK_*: with the parameter lock above */
+	/*
+	 * Bytes of each slot's ring, a multiple of SHM_RING_ALIGN (0: none):
+	 * under the admin lock, by the end that takes the parameter lock; 0
+	 * when the last opener leaves and the rings' pages are given back.
+	 * Readers clamp it to SHM_SLOT_RING_MAX.
+	 */
+	_Atomic uint32_t ring_bytes;
+	uint32_t pad1;			/* nobody */
 
 	/*
 	 * Lossless clock, lock-free: the capture publishes where it reads
@@ -194,7 +214,7 @@ struct shm_header {
 	uint32_t version;
 	uint32_t header_bytes;
 	uint64_t segment_bytes;
-	uint32_t ring_bytes;
+	uint32_t slot_ring_max;		/* SHM_SLOT_RING_MAX */
 	uint32_t subdevice;
 	char card[LOOP_CARD_MAX];
 	struct shm_cable cable[SHM_CABLES];

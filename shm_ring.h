@@ -24,8 +24,9 @@
 
 /*
  * One playback's ring: its bytes and the slot that holds its positions.
- * bytes is ours (SHM_RING_BYTES, or SHM_SLOT_RING_BYTES on a shared end),
- * never a value read from the segment.
+ * bytes is at most SHM_SLOT_RING_MAX whatever the segment says
+ * (shm_seg_ring() clamps it), so a scribbled size never reaches past the
+ * slot's room in the mapping.
  */
 struct shm_ring {
 	uint8_t *data;
@@ -43,6 +44,26 @@ struct shm_span {
  * The copies are inline: the plugin copies a period at a time, and a call
  * per copy halves the speed of a 64-frame copy (bench/ringcopy).
  */
+
+/*
+ * The size of a cable's rings, chosen by the end that takes the parameter
+ * lock from its own buffer: twice that buffer (the playback's queue ahead
+ * of the clock and a capture's backlog behind it, each at most half the
+ * ring), and at least second_bytes (a second of audio at the locked
+ * parameters), so an end that configures later still gets ALSA's usual
+ * 500 ms whatever the first chose.  Whole pages, at most SHM_SLOT_RING_MAX
+ * (then a buffer may be at most half of that).  What snd-aloop spends is
+ * the two ends' buffers; a default aplay and arecord pair costs the same.
+ */
+static inline uint32_t shm_ring_size(uint32_t buffer_bytes, uint32_t second_bytes)
+{
+	uint64_t bytes = 2 * (uint64_t)buffer_bytes;
+
+	if (bytes < second_bytes)
+		bytes = second_bytes;
+	bytes = (bytes + SHM_RING_ALIGN - 1) / SHM_RING_ALIGN * SHM_RING_ALIGN;
+	return bytes > SHM_SLOT_RING_MAX ? SHM_SLOT_RING_MAX : (uint32_t)bytes;
+}
 
 /* Whole frames the ring holds; 0 if frame_bytes is 0. */
 static inline uint32_t shm_ring_frames(const struct shm_ring *r, uint32_t frame_bytes)

@@ -14,10 +14,15 @@
  * (shm_cable.c); an opener that took its file just before checks, under
  * the admin lock, that the name still is that file, and opens again.
  *
- * Pages.  Every page of the segment is reserved (fallocate) before it is
- * mapped, by its creator and again by every later opener: a tmpfs that
- * fills up (Docker's 64 MiB /dev/shm next to a browser) must fail the open
- * with ENOSPC, never raise SIGBUS in the middle of the host's audio.
+ * Pages.  The file is sparse.  The header's pages are reserved
+ * (fallocate) before it is mapped, by its creator and again by every later
+ * opener; a ring's pages by the playback that will write them, at its
+ * hw_params, under the admin lock, and given back when the cable's last
+ * opener leaves.  A tmpfs that fills up (Docker's 64 MiB /dev/shm next to
+ * a browser) must fail the open or the hw_params with ENOSPC, never raise
+ * SIGBUS in the middle of the host's audio.  Nothing reads a ring's pages
+ * before its writer reserved them: a capture reads only what a playback
+ * published.
  */
 #define _GNU_SOURCE
 #include "shm_internal.h"
@@ -92,13 +97,13 @@ int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_le
 			 h->version, SHM_RING_VERSION);
 		return -EPROTO;
 	}
-	if (h->header_bytes != SHM_HEADER_BYTES || h->ring_bytes != SHM_RING_BYTES ||
+	if (h->header_bytes != SHM_HEADER_BYTES || h->slot_ring_max != SHM_SLOT_RING_MAX ||
 	    h->segment_bytes != SHM_SEGMENT_BYTES || map_bytes != SHM_SEGMENT_BYTES) {
 		snprintf(why, why_len,
-			 "has the wrong size (header %u, ring %u, segment %llu, file %zu; "
-			 "expected %u, %u, %u)", h->header_bytes, h->ring_bytes,
+			 "has the wrong size (header %u, ring room %u, segment %llu, file %zu; "
+			 "expected %u, %u, %u)", h->header_bytes, h->slot_ring_max,
 			 (unsigned long long)h->segment_bytes, map_bytes, SHM_HEADER_BYTES,
-			 SHM_RING_BYTES, SHM_SEGMENT_BYTES);
+			 SHM_SLOT_RING_MAX, SHM_SEGMENT_BYTES);
 		return -EPROTO;
 	}
 	return 0;
@@ -116,7 +121,7 @@ static void header_init(struct shm_header *h, const struct shm_seg_config *cfg)
 	h->version = SHM_RING_VERSION;
 	h->header_bytes = SHM_HEADER_BYTES;
 	h->segment_bytes = SHM_SEGMENT_BYTES;
-	h->ring_bytes = SHM_RING_BYTES;
+	h->slot_ring_max = SHM_SLOT_RING_MAX;
 	h->subdevice = cfg->subdevice;
 	snprintf(h->card, sizeof(h->card), "%s", cfg->card);
 	for (unsigned int c = 0; c < SHM_CABLES; c++)
@@ -181,15 +186,17 @@ static int check_seg(struct shm_seg *seg, char *why, size_t why_len)
 }
 
 /*
- * Reserve every page of the segment so that touching the mapping can never
+ * Reserve the pages of [off, off + len) so that touching them can never
  * raise SIGBUS.  fallocate(mode 0) only allocates holes: it never changes a
  * byte a peer wrote, so it is safe on a live segment too.  glibc's
  * posix_fallocate() is not: where the filesystem lacks fallocate it
  * "allocates" by writing zero bytes, which would race with a live writer.
- * Without fallocate a new segment is zero-filled by hand (we hold the admin
- * lock, nobody else can see it yet); an existing one is left as it is.
+ * Without fallocate a new segment's header is zero-filled by hand (nobody
+ * else can see it yet); anything else is left as it is.  what names the
+ * pages in the message.
  */
-static int reserve_pages(struct shm_seg *seg, bool fresh, char *why, size_t why_len)
+static int reserve(struct shm_seg *seg, off_t off, off_t len, bool fresh, const char *what,
+		   char *why, size_t why_len)
 {
 	static const uint8_t zeros[4096];
 	struct statvfs vfs;
@@ -198,12 +205,12 @@ static int reserve_pages(struct shm_seg *seg, bool fresh, char *why, size_t why_
 	int err;
 
 	/* KEEP_SIZE on an existing file: a foreign file is never grown. */
-	if (fallocate(seg->fd, fresh ? 0 : FALLOC_FL_KEEP_SIZE, 0, SHM_SEGMENT_BYTES) == 0)
+	if (fallocate(seg->fd, fresh ? 0 : FALLOC_FL_KEEP_SIZE, off, len) == 0)
 		return 0;
 	err = errno;
 	if ((err == EOPNOTSUPP || err == ENOSYS) && fresh) {
-		for (off_t off = 0; off < (off_t)SHM_SEGMENT_BYTES; off += sizeof(zeros)) {
-			if (pwrite(seg->fd, zeros, sizeof(zeros), off) != (ssize_t)sizeof(zeros)) {
+		for (off_t at = off; at < off + len; at += (off_t)sizeof(zeros)) {
+			if (pwrite(seg->fd, zeros, sizeof(zeros), at) != (ssize_t)sizeof(zeros)) {
 				err = errno ? errno : ENOSPC;
 				goto fail;
 			}
@@ -223,13 +230,49 @@ fail:
 		if (statvfs(dir, &vfs) == 0)
 			free_kib = (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024;
 		seg->fault = SHM_FAULT_NO_SPACE;
-		snprintf(why, why_len, "no space left in %s for %s: a segment needs %u KiB, "
-			 "%llu KiB are free", dir, seg->path, SHM_SEGMENT_BYTES / 1024, free_kib);
+		snprintf(why, why_len, "no space left in %s for %s: %s needs %llu KiB, "
+			 "%llu KiB are free", dir, seg->path, what,
+			 (unsigned long long)len / 1024, free_kib);
 		return -ENOSPC;
 	}
-	snprintf(why, why_len, "%s: cannot reserve the segment's pages: %s", seg->path,
+	snprintf(why, why_len, "%s: cannot reserve the pages of %s: %s", seg->path, what,
 		 strerror(err));
 	return -err;
+}
+
+static size_t ring_offset(unsigned int cable, unsigned int slot)
+{
+	return SHM_HEADER_BYTES + (size_t)(cable % SHM_CABLES) * SHM_CABLE_RING_MAX +
+	       (size_t)(slot % SHM_SLOTS) * SHM_SLOT_RING_MAX;
+}
+
+struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable, unsigned int slot,
+			     bool shared)
+{
+	uint32_t bytes = atomic_load_explicit(&shm_seg_cable(seg, cable)->ring_bytes,
+					      memory_order_relaxed);
+
+	if (!shared)
+		slot = 0;
+	return (struct shm_ring){ (uint8_t *)seg->hdr + ring_offset(cable, slot),
+				  bytes > SHM_SLOT_RING_MAX ? SHM_SLOT_RING_MAX : bytes,
+				  shm_seg_slot(seg, cable, slot) };
+}
+
+int shm_seg_reserve_ring(struct shm_seg *seg, unsigned int cable, unsigned int slot,
+			 uint32_t bytes, char *why, size_t why_len)
+{
+	if (bytes > SHM_SLOT_RING_MAX)
+		bytes = SHM_SLOT_RING_MAX;
+	return reserve(seg, (off_t)ring_offset(cable, slot), bytes, false, "the cable's ring",
+		       why, why_len);
+}
+
+void shm_seg_release_rings(struct shm_seg *seg, unsigned int cable)
+{
+	/* Best effort: a filesystem that cannot punch keeps the pages. */
+	(void)fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			(off_t)ring_offset(cable, 0), SHM_CABLE_RING_MAX);
 }
 
 /* Name, directory and path of the segment cfg names; nothing opened yet but dir. */
@@ -281,7 +324,7 @@ static int seg_create(struct shm_seg *seg, const struct shm_seg_config *cfg, cha
 		snprintf(why, why_len, "%s: cannot size segment: %s", seg->path, strerror(-err));
 		goto fail;
 	}
-	err = reserve_pages(seg, true, why, why_len);
+	err = reserve(seg, 0, SHM_HEADER_BYTES, true, "a segment's header", why, why_len);
 	if (!err)
 		err = map_seg(seg, why, why_len);
 	if (err < 0)
@@ -319,9 +362,10 @@ static int seg_use(struct shm_seg *seg, char *why, size_t why_len)
 		err = -errno;
 		snprintf(why, why_len, "cannot stat %s: %s", seg->path, strerror(-err));
 	} else {
-		/* Its pages may be holes (a crashed creator): reserve ours. */
+		/* Its header may be holes (a crashed creator): reserve it. */
 		err = (uint64_t)st.st_size == SHM_SEGMENT_BYTES ?
-		      reserve_pages(seg, false, why, why_len) : 0;
+		      reserve(seg, 0, SHM_HEADER_BYTES, false, "a segment's header", why,
+			      why_len) : 0;
 		if (!err)
 			err = map_seg(seg, why, why_len);
 		if (!err)

@@ -81,18 +81,25 @@ static inline struct shm_slot *shm_seg_slot(struct shm_seg *seg, unsigned int ca
 	return &shm_seg_cable(seg, cable)->play[slot % SHM_SLOTS];
 }
 
-/* The ring of a cable's playback slot: the whole ring, or the slot's part of a shared end. */
-static inline struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable,
-					   unsigned int slot, bool shared)
-{
-	uint8_t *base = (uint8_t *)seg->hdr + SHM_HEADER_BYTES +
-			(size_t)(cable % SHM_CABLES) * SHM_RING_BYTES;
-
-	slot %= SHM_SLOTS;
-	if (!shared)
-		return (struct shm_ring){ base, SHM_RING_BYTES, shm_seg_slot(seg, cable, 0) };
-	return (struct shm_ring){ base + (size_t)slot * SHM_SLOT_RING_BYTES, SHM_SLOT_RING_BYTES,
-				  shm_seg_slot(seg, cable, slot) };
-}
+/*
+ * The ring of a cable's playback slot (slot 0 unless the end is shared),
+ * at the size the cable's lock gave it, clamped: 0 bytes, no ring, until a
+ * parameter lock sized it.
+ */
+struct shm_ring shm_seg_ring(struct shm_seg *seg, unsigned int cable, unsigned int slot,
+			     bool shared);
+/*
+ * Under the admin lock.  Reserve the pages of a slot's ring (bytes from its
+ * start) before its playback writes there, so a full filesystem fails the
+ * hw_params with -ENOSPC (why[] says how much is free), never raises
+ * SIGBUS in a mapping.  A filesystem without fallocate reserves nothing.
+ */
+int shm_seg_reserve_ring(struct shm_seg *seg, unsigned int cable, unsigned int slot,
+			 uint32_t bytes, char *why, size_t why_len);
+/*
+ * Under the admin lock, with nobody attached to the cable: give its rings'
+ * pages back (the file keeps its size; holes read as zeros).
+ */
+void shm_seg_release_rings(struct shm_seg *seg, unsigned int cable);
 
 #endif /* SHM_SEG_H */

@@ -161,7 +161,7 @@ static void fuzz_check(const uint8_t *img, size_t map_bytes)
 		bool good = atomic_load(&h->magic) == SHM_RING_MAGIC &&
 			    h->version == SHM_RING_VERSION &&
 			    h->header_bytes == SHM_HEADER_BYTES &&
-			    h->ring_bytes == SHM_RING_BYTES &&
+			    h->slot_ring_max == SHM_SLOT_RING_MAX &&
 			    h->segment_bytes == SHM_SEGMENT_BYTES &&
 			    map_bytes == SHM_SEGMENT_BYTES;
 
@@ -303,11 +303,11 @@ static void fuzz_ring(const struct shm_ring *r, uint32_t raw_channels)
 	 * them is caught (without a large malloc per input).
 	 */
 	if (!out) {
-		out = malloc(SHM_RING_BYTES);
+		out = malloc(SHM_SLOT_RING_MAX);
 		ASSERT(out);
 	}
-	ASSERT((size_t)want * fb <= SHM_RING_BYTES);
-	buf = out + SHM_RING_BYTES - (size_t)want * fb;
+	ASSERT((size_t)want * fb <= SHM_SLOT_RING_MAX);
+	buf = out + SHM_SLOT_RING_MAX - (size_t)want * fb;
 	shm_ring_read(r, fb, pos, buf, frames);
 	shm_ring_claim(r, claim);
 	shm_ring_write(r, fb, claim, buf, frames);
@@ -369,6 +369,8 @@ static void fuzz_attach(const struct hold *h, uint8_t flags)
 	struct shm_attach at;
 	struct shm_lock_result res;
 	struct shm_params want;
+	struct shm_ring_ask ask;
+	char lock_why[256];
 	int err;
 
 	/* The slot we must get: the lowest one the peer does not hold. */
@@ -407,13 +409,21 @@ static void fuzz_attach(const struct hold *h, uint8_t flags)
 	want = (struct shm_params){ atomic_load(&c->slave_format), atomic_load(&c->slave_rate),
 				    atomic_load(&c->slave_channels),
 				    atomic_load(&c->slave_access) & 1, atomic_load(&c->clock) & 1 };
-	err = shm_cable_lock(&me, &pl, &want, atomic_load(&c->grid_base_ns), &res);
-	ASSERT(err == 0 || err == -EINVAL);
+	/* What we ask of the rings: any sizes the image suggests. */
+	ask = (struct shm_ring_ask){ atomic_load(&c->ring_bytes) ^ atomic_load(&c->lock_gen),
+				     shm_ring_size(atomic_load(&c->slave_channels),
+						   atomic_load(&c->slave_rate)) };
+	err = shm_cable_lock(&me, &pl, &want, &ask, atomic_load(&c->grid_base_ns), &res,
+			     lock_why, sizeof(lock_why));
+	ASSERT(err == 0 || err == -EINVAL || err == -EMSGSIZE || err == -ENOSPC);
+	ASSERT(res.ring_bytes <= SHM_SLOT_RING_MAX);
 	if (err == 0) {
 		struct shm_params now;
 
 		ASSERT(shm_cable_locked(&me, pl.cable, &now));
 		ASSERT(shm_params_match(&now, &want));
+		ASSERT(res.ring_bytes >= ask.fit);
+		ASSERT(shm_seg_ring(&me, pl.cable, pl.slot, pl.shared).bytes == res.ring_bytes);
 	}
 	err = shm_controls_set_shift(&me, pl.cable, atomic_load(&c->slave_rate),
 				     atomic_load(&c->grid_base_ns));
@@ -467,7 +477,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct shm_ring part = shm_seg_ring(&me, k, s, true);
 
 			ASSERT(part.slot == &c->play[s]);
-			ASSERT(part.data == whole.data + (size_t)s * SHM_SLOT_RING_BYTES);
+			ASSERT(part.data == whole.data + (size_t)s * SHM_SLOT_RING_MAX);
+			ASSERT(part.bytes <= SHM_SLOT_RING_MAX);
 			fuzz_timeline(c, &c->play[s], s == (data[0] >> 4));
 			fuzz_ring(&part, channels);
 		}

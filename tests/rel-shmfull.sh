@@ -1,27 +1,34 @@
 #!/bin/sh
 # A full segment directory: the 'dir' key on a small tmpfs (as a container's
-# /dev/shm or a size-limited emptyDir).  A segment is 4 MiB + 16 KiB; tmpfs
-# allocates pages lazily, so a segment that was only ftruncate()d can meet
-# ENOSPC at the first touch of a ring page: SIGBUS in the middle of
-# snd_pcm_writei.  Whatever the space, a client must get a clean error or
-# work, never die of a signal:
-#   (a) a tmpfs too small for a segment: aplay fails cleanly (exit status
+# /dev/shm or a size-limited emptyDir).  A segment file is sparse: its
+# header (16 KiB) is reserved at creation, a ring (sized from the buffers:
+# 188 KiB for a default aplay at 48 kHz S16 stereo) by the playback at
+# hw_params.  tmpfs allocates pages lazily, so a page nobody reserved can
+# meet ENOSPC at its first touch: SIGBUS in the middle of snd_pcm_writei.
+# Whatever the space, a client must get a clean error or work, never die of
+# a signal:
+#   (a) a tmpfs too small for a ring: aplay fails cleanly (exit status
 #       1..127) and its message names the directory;
-#   (b) a tmpfs that holds the segment and nothing more: the segment is
-#       created, then a filler takes every free page, then aplay -> arecord
-#       stream for 10 s: both must exit 0;
+#   (b) a tmpfs with room for one cable: aplay -> arecord run, then a filler
+#       takes every free page, and the 10 s stream goes on: both exit 0;
 #   (c) a file written to the tmpfs before is untouched (same checksum);
 #   (d) a segment file planted sparse (a real header, the rest holes) on a
 #       full tmpfs: a later opener gets a clean error or works, no signal;
 #   (e) Docker's 64 MiB /dev/shm: 40 cables used one after another all
 #       open, and at most 2 MiB is used after the last one closes (a
-#       cable costs nothing once nobody uses it).
+#       cable costs nothing once nobody uses it);
+#   (f) 16 cables playing and recording at once (aplay and arecord default
+#       buffers, S16 stereo 48 kHz) in 64 MiB: all bit-exact, at most
+#       4 MiB used while they run (snd-aloop: the two buffers, 188 KiB);
+#   (g) a cable whose control was set keeps its segment (as snd-aloop keeps
+#       its controls) at the header's size once its ends close.
 # Runs in a private mount namespace (unshare -m); skips if not permitted.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 if [ "${SHMFULL_INNER:-}" != 1 ]; then
-	for t in aplay arecord timeout unshare mount dd cksum; do
+	for t in aplay arecord amixer timeout unshare mount dd cksum; do
 		command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
 	done
 	if ! unshare --mount --propagation private sh -c \
@@ -34,7 +41,7 @@ if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	exec unshare --mount --propagation private env SHMFULL_INNER=1 sh "$0" "$@"
 fi
 
-SEG_BYTES=$((4 * 1024 * 1024 + 16384))
+SEG_BYTES=$((32 * 1024 * 1024 + 16384))	# the file's size; sparse
 work=$(mktemp -d)
 loop_at_exit 'for m in "$work"/m*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"'
 FMT="-t raw -f S16_LE -c 2 -r 48000"
@@ -67,9 +74,9 @@ died() {
 }
 
 : >"$work/rc"
-mount_tmpfs ma 256k
-mount_tmpfs mb $((SEG_BYTES / 1024 + 64 + 32))k
-mount_tmpfs md $((SEG_BYTES / 1024 + 32))k
+mount_tmpfs ma 64k
+mount_tmpfs mb 1m
+mount_tmpfs md 1m
 mkdir "$work/real"
 pcms a "$work/ma" 1
 pcms b "$work/mb" 2
@@ -81,9 +88,9 @@ export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
 rc=0
 alsa_client_timeout 20 aplay -q -D a_p $FMT -d 3 /dev/zero </dev/null 2>"$work/a.err" || rc=$?
 if died "$rc"; then
-	bad "(a) tmpfs of 256 KiB: aplay died with status $rc (signal $((rc - 128)))"
+	bad "(a) tmpfs of 64 KiB: aplay died with status $rc (signal $((rc - 128)))"
 elif [ "$rc" = 0 ]; then
-	bad "(a) tmpfs of 256 KiB: aplay succeeded; a 2 MiB segment cannot fit"
+	bad "(a) tmpfs of 64 KiB: aplay succeeded; its 188 KiB ring cannot fit"
 elif ! grep -qF "$work/ma" "$work/a.err"; then
 	bad "(a) aplay failed ($rc) but its message does not name $work/ma"
 else
@@ -93,11 +100,11 @@ grep -q "No space left" "$work/a.err" ||
 	echo "  note: (a) the message does not say 'No space left'"
 [ "$rc" = 0 ] || sed 's/^/  aplay: /' "$work/a.err" | head -5
 
-# ---- (b) room for the segment only; (c) nothing else harmed ----------------
+# ---- (b) room for one cable; (c) nothing else harmed ----------------------
 head -c 65536 /dev/urandom >"$work/mb/precious"
 sum0=$(cksum <"$work/mb/precious")
-# The recorder creates the segment and holds it (the last one out removes
-# an idle segment); then every free page goes, then the player joins.
+# The recorder creates the segment, the player reserves the ring at its
+# hw_params; once it plays, every free page goes.
 rrc=0 prc=0
 alsa_client_timeout 30 arecord -q -D b_c $FMT -d 11 /dev/null </dev/null \
 	2>"$work/b_rec.err" &
@@ -107,12 +114,18 @@ while [ ! -s "$work/mb/alsa-loopback-$LOOP_CARD.2" ] && [ $_wi -lt 1000 ]; do
 	_wi=$((_wi + 1)); sleep 0.01
 done
 [ -s "$work/mb/alsa-loopback-$LOOP_CARD.2" ] || bad "(b) the recorder made no segment: $(cat "$work/b_rec.err")"
+alsa_client_timeout 30 aplay -v -D b_p $FMT -d 10 /dev/zero </dev/null >"$work/b_play.out" \
+	2>"$work/b_play.err" &
+ppid=$!
+_wi=0
+while ! grep -q buffer_size "$work/b_play.out" 2>/dev/null && [ $_wi -lt 1000 ]; do
+	_wi=$((_wi + 1)); sleep 0.01
+done
 fill "$work/mb"
-alsa_client_timeout 30 aplay -q -D b_p $FMT -d 10 /dev/zero </dev/null 2>"$work/b_play.err" ||
-	prc=$?
+wait "$ppid" || prc=$?
 wait "$rpid" || rrc=$?
 if [ "$prc" != 0 ] || [ "$rrc" != 0 ]; then
-	bad "(b) full tmpfs holding the segment: 10 s aplay exit $prc, arecord exit $rrc" \
+	bad "(b) full tmpfs holding the cable: 10 s aplay exit $prc, arecord exit $rrc" \
 		"$(died "$prc" && echo "(aplay: signal $((prc - 128)))")" \
 		"$(died "$rrc" && echo "(arecord: signal $((rrc - 128)))")"
 	sed 's/^/  aplay: /' "$work/b_play.err" | head -5
@@ -194,6 +207,66 @@ if [ "$opened" = 40 ] && [ "$used" -le 2048 ]; then
 	echo "(e) 40 cables one after another in 64 MiB: all opened, $used KiB used after"
 else
 	bad "(e) $opened of 40 cables opened in 64 MiB, $used KiB used after (at most 2048)"
+fi
+
+# ---- (f) 16 cables playing and recording at once in 64 MiB ----------------
+# Default buffers: no --buffer-time.  The recorders start first (each
+# running before the next), then the players; the tmpfs is measured while
+# all 32 run.
+mount_tmpfs mf 64m
+for i in $(seq 0 15); do
+	pcms "f$i" "$work/mf" $((200 + i))
+	cli_gen "$work/f$i.raw" S16_LE 48000 2 2
+done
+for i in $(seq 0 15); do
+	cli_bg arecord -q -D "f${i}_c" $FMT -s $((48000 * 8)) "$work/f$i.rec" 2>"$work/f$i.rerr"
+	eval "rp$i=\$CLI_BG"
+	cli_wait_growth "$work/f$i.rec" "$CLI_BG" || bad "(f) arecord $i did not start: $(cat "$work/f$i.rerr")"
+done
+for i in $(seq 0 15); do
+	cli_bg aplay -q -D "f${i}_p" $FMT "$work/f$i.raw" 2>"$work/f$i.perr"
+	eval "pp$i=\$CLI_BG"
+done
+peak=0
+for _n in $(seq 10); do
+	u=$(du -sk "$work/mf" | cut -f1)
+	[ "$u" -le "$peak" ] || peak=$u
+	sleep 0.1
+done
+exact=0
+for i in $(seq 0 15); do
+	eval "cli_wait \$pp$i"
+	[ "$CLI_RC" = 0 ] || bad "(f) aplay $i: exit $CLI_RC: $(tail -1 "$work/f$i.perr")"
+	eval "cli_wait \$rp$i"
+	[ "$CLI_RC" = 0 ] || bad "(f) arecord $i: exit $CLI_RC: $(tail -1 "$work/f$i.rerr")"
+	if "$AUDIOCHECK" compare "$work/f$i.raw" "$work/f$i.rec" 4 0000 >"$work/f.cmp" 2>&1; then
+		exact=$((exact + 1))
+	else
+		bad "(f) cable $i is not bit-exact: $(tail -1 "$work/f.cmp")"
+	fi
+done
+if [ "$exact" = 16 ] && [ "$peak" -le 4096 ] && [ "$peak" -gt 0 ]; then
+	echo "(f) 16 cables playing and recording in 64 MiB: all bit-exact, $peak KiB used"
+else
+	bad "(f) 16 cables in 64 MiB: $exact bit-exact, $peak KiB used (at most 4096)"
+fi
+
+# ---- (g) a control set: the segment stays, at its header's size -------------
+mount_tmpfs mg 64m
+pcms g "$work/mg" 7
+cat >>"$work/rc" <<EOR
+ctl.g { type loopback dir "$work/mg" card "$LOOP_CARD" }
+EOR
+alsa_client amixer -q -D g cset "iface=PCM,name=PCM Rate Shift 100000,device=0,subdevice=7" 100500 ||
+	bad "(g) amixer could not set the Rate Shift"
+alsa_client_timeout 20 aplay -q -D g_p $FMT -d 1 /dev/zero </dev/null 2>"$work/g.err" ||
+	bad "(g) aplay: $(tail -1 "$work/g.err")"
+seg="$work/mg/alsa-loopback-$LOOP_CARD.7"
+kib=$(du -k "$seg" 2>/dev/null | cut -f1)
+if [ -n "$kib" ] && [ "$kib" -le 16 ]; then
+	echo "(g) a Rate Shift set: the segment stays after aplay, $kib KiB"
+else
+	bad "(g) a Rate Shift set: the segment holds ${kib:-no} KiB after aplay (want it kept, at most 16)"
 fi
 
 if [ "$fails" != 0 ]; then

@@ -62,6 +62,9 @@
 #define FAIL(...)	check_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define failed_yet()	(check_failures() != 0)
 
+/* Each shared writer's ring: small, so the writers lap it often. */
+#define STRESS_SLOT_RING	131072u
+
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s >> 12;
@@ -484,10 +487,10 @@ static void run_shared(struct shm_seg *seg, uint32_t fb, uint64_t total, uint64_
 	t->seed = seed;
 	for (unsigned int k = 0; k < SH_WRITERS; k++) {
 		t->ring[k] = shm_seg_ring(seg, 0, k, true);
-		/* The slot rings tile the cable's ring, each with its own positions. */
-		if (t->ring[k].bytes != SHM_SLOT_RING_BYTES ||
+		/* Each slot has its own ring at its own place, and its own positions. */
+		if (t->ring[k].bytes != STRESS_SLOT_RING ||
 		    t->ring[k].data != shm_seg_ring(seg, 0, 0, false).data +
-				       (size_t)k * SHM_SLOT_RING_BYTES ||
+				       (size_t)k * SHM_SLOT_RING_MAX ||
 		    t->ring[k].slot != shm_seg_slot(seg, 0, k))
 			FAIL("slot %u: ring geometry", k);
 		atomic_store(&t->ring[k].slot->write_claim, 0);
@@ -520,7 +523,7 @@ static void run_shared(struct shm_seg *seg, uint32_t fb, uint64_t total, uint64_
 	}
 	printf("shared fb %3u: %u writers x %" PRIu64 " frames (%.1f laps of a %u-byte slot ring), "
 	       "%u paced readers got all, %" PRIu64 " full waits\n", fb, SH_WRITERS, total,
-	       (double)total / shm_ring_frames(&t->ring[0], fb), SHM_SLOT_RING_BYTES, SH_PACED,
+	       (double)total / shm_ring_frames(&t->ring[0], fb), STRESS_SLOT_RING, SH_PACED,
 	       waits);
 	if (SH_LOSSY) {
 		printf("  lossy reader: %" PRIu64 " frames verified, %" PRIu64 " spoiled in %" PRIu64
@@ -780,6 +783,20 @@ static void run_seqlocks(struct shm_seg *seg, uint64_t n, uint64_t min_loads)
 	free(sim);
 }
 
+/*
+ * Give cable 0's rings a size and their pages, as a parameter lock and its
+ * playbacks would (the stress runs use the ring layer without the lock).
+ */
+static void size_rings(struct shm_seg *seg, uint32_t bytes)
+{
+	char why[256];
+
+	atomic_store(&shm_seg_cable(seg, 0)->ring_bytes, bytes);
+	for (unsigned int k = 0; k < SHM_SLOTS; k++)
+		if (shm_seg_reserve_ring(seg, 0, k, bytes, why, sizeof(why)) < 0)
+			FAIL("%s", why);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/stress-ring.XXXXXX", why[768];
@@ -810,19 +827,21 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]) && !failed_yet(); i++) {
 		/* About 24 MiB through the ring per size, at least 64 laps. */
 		uint64_t total = (uint64_t)(scale * (24u << 20) / fbs[i]);
-		uint64_t laps = (uint64_t)(scale * 64 * (SHM_RING_BYTES / fbs[i]));
+		uint64_t laps = (uint64_t)(scale * 64 * (SHM_SLOT_RING_MAX / fbs[i]));
 
 		if (total < laps)
 			total = laps;
+		size_rings(&seg, SHM_SLOT_RING_MAX);
 		moved += run_ring(&seg, fbs[i], total, (seed ? seed : 1) + i);
 	}
 	for (size_t i = 0; i < sizeof(shared_fbs) / sizeof(shared_fbs[0]) && !failed_yet(); i++) {
 		/* About 12 MiB per writer and size, at least 32 laps of a slot ring. */
 		uint64_t total = (uint64_t)(scale * (12u << 20) / shared_fbs[i]);
-		uint64_t laps = (uint64_t)(scale * 32 * (SHM_SLOT_RING_BYTES / shared_fbs[i]));
+		uint64_t laps = (uint64_t)(scale * 32 * (STRESS_SLOT_RING / shared_fbs[i]));
 
 		if (total < laps)
 			total = laps;
+		size_rings(&seg, STRESS_SLOT_RING);
 		run_shared(&seg, shared_fbs[i], total, (seed ? seed : 1) + 100 + i);
 		moved += SH_WRITERS * total;
 	}

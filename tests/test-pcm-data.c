@@ -1094,8 +1094,8 @@ static void test_corrupt_segment(void)
 			bad[offsetof(struct shm_header, version)] += 7;
 			break;
 		default:
-			what = "wrong ring size field";
-			bad[offsetof(struct shm_header, ring_bytes)] ^= 0x10;
+			what = "wrong ring room field";
+			bad[offsetof(struct shm_header, slot_ring_max)] ^= 0x10;
 			break;
 		}
 		REQUIRE(write_file(path, bad, len), "write %s", path);

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,7 +235,7 @@ static void test_claim_protocol(void)
 	}
 	for (int shared = 0; shared < 2; shared++) {
 		/* The positions are the slot's; the ring size is always ours. */
-		struct shm_ring r = { dummy, shared ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES,
+		struct shm_ring r = { dummy, shared ? 192512u : SHM_SLOT_RING_MAX,
 				      &sl[shared ? 5 : 0] };
 		struct shm_slot *c = r.slot;
 
@@ -285,13 +287,13 @@ static void test_claim_protocol(void)
 	}
 	/* Slots are independent: claims and publishes of one never show in another. */
 	for (unsigned int k = 0; k < SHM_SLOTS; k++) {
-		struct shm_ring r = { dummy, SHM_SLOT_RING_BYTES, &sl[k] };
+		struct shm_ring r = { dummy, 131072u, &sl[k] };
 
 		shm_ring_claim(&r, 1000000 + k);
 		shm_ring_publish(&r, 2000000 + k);
 	}
 	for (unsigned int k = 0; k < SHM_SLOTS; k++) {
-		struct shm_ring r = { dummy, SHM_SLOT_RING_BYTES, &sl[k] };
+		struct shm_ring r = { dummy, 131072u, &sl[k] };
 		uint32_t rf = shm_ring_frames(&r, 4);
 
 		CHECK(shm_ring_written(&r) == 2000000 + k, "slot %u written %" PRIu64, k,
@@ -738,7 +740,7 @@ static void make_header(void *img)
 	h->version = SHM_RING_VERSION;
 	h->header_bytes = SHM_HEADER_BYTES;
 	h->segment_bytes = SHM_SEGMENT_BYTES;
-	h->ring_bytes = SHM_RING_BYTES;
+	h->slot_ring_max = SHM_SLOT_RING_MAX;
 	atomic_store(&h->magic, SHM_RING_MAGIC);
 }
 
@@ -764,8 +766,15 @@ static void test_header_check(void)
 	h->version = SHM_RING_VERSION + 1;
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
 	      strstr(why, "version"), "bad version: %s", why);
-	/* A layout-1 segment (one timeline per cable, no slots) is not read as ours. */
-	CHECK(SHM_RING_VERSION == 2, "layout version %u", SHM_RING_VERSION);
+	/*
+	 * Layout 1 (one timeline per cable, no slots) and 2 (fixed 2 MiB
+	 * rings) are not read as ours.
+	 */
+	CHECK(SHM_RING_VERSION == 3, "layout version %u", SHM_RING_VERSION);
+	make_header(img);
+	h->version = 2;
+	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
+	      strstr(why, "layout version 2"), "version 2: %s", why);
 	make_header(img);
 	h->version = 1;
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
@@ -775,9 +784,9 @@ static void test_header_check(void)
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO &&
 	      strstr(why, "size"), "bad header size: %s", why);
 	make_header(img);
-	h->ring_bytes = SHM_RING_BYTES / 2;
+	h->slot_ring_max = SHM_SLOT_RING_MAX / 2;
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO,
-	      "bad ring size: %s", why);
+	      "bad ring room: %s", why);
 	make_header(img);
 	h->segment_bytes = SHM_SEGMENT_BYTES + (UINT64_C(1) << 32);
 	CHECK(shm_header_check(img, SHM_SEGMENT_BYTES, why, sizeof(why)) == -EPROTO,
@@ -908,31 +917,65 @@ static void test_seg_create(void)
 		CHECK(shm_grid_load(shm_seg_cable(&a, k), &g) == 0 && g.shift == LOOP_SHIFT_NOMINAL,
 		      "cable %u initial shift %u", k, g.shift);
 	}
+	/* Sparse: only the header's pages are reserved until a ring is sized. */
+	CHECK(stat(path, &st) == 0 && st.st_blocks * 512 <= SHM_HEADER_BYTES,
+	      "a new segment holds %lld bytes, want at most the header's %u",
+	      (long long)st.st_blocks * 512, SHM_HEADER_BYTES);
 	/*
-	 * Ring geometry.  Not shared: slot 0 owns the cable's whole ring,
-	 * whatever slot is asked for.  Shared: slot k owns the k-th
-	 * SHM_SLOT_RING_BYTES of it; the slot parts tile the cable's ring.
+	 * Ring geometry.  Each slot's ring has SHM_SLOT_RING_MAX of room at a
+	 * fixed place; not shared: slot 0's, whatever slot is asked for.  Its
+	 * size is the cable's ring_bytes (0 until a lock sized it), clamped:
+	 * a scribbled size never reaches past the slot's room.
 	 */
-	CHECK(SHM_SLOT_RING_BYTES * SHM_SLOTS == SHM_RING_BYTES && SHM_SLOTS == 16 &&
-	      SHM_SLOT_RING_BYTES == 131072, "slot ring %u x %u", SHM_SLOT_RING_BYTES, SHM_SLOTS);
+	CHECK(SHM_SLOTS == 16 && SHM_SLOT_RING_MAX == 1048576 &&
+	      SHM_SEGMENT_BYTES == SHM_HEADER_BYTES + 2 * 16 * 1048576,
+	      "slot ring room %u x %u", SHM_SLOT_RING_MAX, SHM_SLOTS);
 	for (unsigned int cab = 0; cab < SHM_CABLES; cab++) {
-		uint8_t *base = (uint8_t *)a.hdr + SHM_HEADER_BYTES + (size_t)cab * SHM_RING_BYTES;
+		uint8_t *base = (uint8_t *)a.hdr + SHM_HEADER_BYTES +
+				(size_t)cab * SHM_CABLE_RING_MAX;
+		const uint32_t sizes[] = { 0, 192512, SHM_SLOT_RING_MAX, UINT32_MAX };
 
-		for (unsigned int k = 0; k < SHM_SLOTS + 3; k++) {
-			struct shm_ring whole = shm_seg_ring(&a, cab, k, false);
-			struct shm_ring part = shm_seg_ring(&a, cab, k, true);
-			unsigned int m = k % SHM_SLOTS;
+		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			uint32_t want = sizes[z] > SHM_SLOT_RING_MAX ? SHM_SLOT_RING_MAX : sizes[z];
 
-			CHECK(whole.data == base && whole.bytes == SHM_RING_BYTES &&
-			      whole.slot == &a.hdr->cable[cab].play[0],
-			      "cable %u exclusive ring for slot %u", cab, k);
-			CHECK(part.data == base + (size_t)m * SHM_SLOT_RING_BYTES &&
-			      part.bytes == SHM_SLOT_RING_BYTES && part.slot == &a.hdr->cable[cab].play[m] &&
-			      part.slot == shm_seg_slot(&a, cab, k),
-			      "cable %u shared ring of slot %u", cab, k);
-			CHECK(part.data + part.bytes <= (uint8_t *)a.hdr + a.map_bytes,
-			      "slot ring %u past the mapping", k);
+			atomic_store(&a.hdr->cable[cab].ring_bytes, sizes[z]);
+			for (unsigned int k = 0; k < SHM_SLOTS + 3; k++) {
+				struct shm_ring whole = shm_seg_ring(&a, cab, k, false);
+				struct shm_ring part = shm_seg_ring(&a, cab, k, true);
+				unsigned int m = k % SHM_SLOTS;
+
+				CHECK(whole.data == base && whole.bytes == want &&
+				      whole.slot == &a.hdr->cable[cab].play[0],
+				      "cable %u exclusive ring for slot %u, size %u", cab, k,
+				      sizes[z]);
+				CHECK(part.data == base + (size_t)m * SHM_SLOT_RING_MAX &&
+				      part.bytes == want && part.slot == &a.hdr->cable[cab].play[m] &&
+				      part.slot == shm_seg_slot(&a, cab, k),
+				      "cable %u shared ring of slot %u, size %u", cab, k, sizes[z]);
+				CHECK(part.data + part.bytes <= (uint8_t *)a.hdr + a.map_bytes,
+				      "slot ring %u past the mapping", k);
+			}
 		}
+		atomic_store(&a.hdr->cable[cab].ring_bytes, 0);
+	}
+	/* Reserving a slot's ring allocates its pages; releasing gives them back. */
+	{
+		struct stat before, after;
+
+		CHECK(fstat(a.fd, &before) == 0 &&
+		      shm_seg_reserve_ring(&a, 1, 3, 192512, why, sizeof(why)) == 0 &&
+		      fstat(a.fd, &after) == 0 &&
+		      (after.st_blocks - before.st_blocks) * 512 == 192512 &&
+		      after.st_size == before.st_size,
+		      "reserve 192512 bytes: %lld more bytes, size %lld (%s)",
+		      (long long)(after.st_blocks - before.st_blocks) * 512,
+		      (long long)after.st_size, why);
+		shm_seg_release_rings(&a, 0);	/* another cable's: ours stay */
+		CHECK(fstat(a.fd, &st) == 0 && st.st_blocks == after.st_blocks,
+		      "releasing cable 0 freed cable 1's ring");
+		shm_seg_release_rings(&a, 1);
+		CHECK(fstat(a.fd, &st) == 0 && st.st_blocks == before.st_blocks,
+		      "release left %lld bytes", (long long)(st.st_blocks - before.st_blocks) * 512);
 	}
 	CHECK(shm_seg_ring(&a, 1 + SHM_CABLES, 2, true).data ==
 	      shm_seg_ring(&a, 1, 2, true).data, "cable index reduced modulo SHM_CABLES");
@@ -944,11 +987,17 @@ static void test_seg_create(void)
 		CHECK(fstat(a.fd, &st) == 0 && fstat(b.fd, &st2) == 0 && st.st_ino == st2.st_ino,
 		      "not the same file");
 		CHECK(a.hdr != b.hdr, "expected a separate mapping");
-		struct shm_ring wa = shm_seg_ring(&a, 1, 0, false), wb = shm_seg_ring(&b, 1, 0, false);
+		struct shm_ring wa, wb;
 
-		wa.data[SHM_RING_BYTES - 1] = 0x42;
+		atomic_store(&a.hdr->cable[1].ring_bytes, 65536);
+		for (unsigned int k = 0; k < SHM_SLOTS; k++)
+			CHECK(shm_seg_reserve_ring(&a, 1, k, 65536, why, sizeof(why)) == 0,
+			      "reserve slot %u: %s", k, why);
+		wa = shm_seg_ring(&a, 1, 0, false);
+		wb = shm_seg_ring(&b, 1, 0, false);
+		wa.data[65536 - 1] = 0x42;
 		atomic_store(&shm_seg_slot(&a, 0, 0)->write_end, 4242);
-		CHECK(wb.data[SHM_RING_BYTES - 1] == 0x42, "ring not shared");
+		CHECK(wb.bytes == 65536 && wb.data[65536 - 1] == 0x42, "ring not shared");
 		CHECK(shm_ring_written(&(struct shm_ring){ wb.data, wb.bytes,
 							   shm_seg_slot(&b, 0, 0) }) == 4242,
 		      "header not shared");
@@ -964,7 +1013,7 @@ static void test_seg_create(void)
 		for (unsigned int k = 0; k < SHM_SLOTS; k++) {
 			struct shm_ring pb = shm_seg_ring(&b, 1, k, true);
 			uint32_t rf = shm_ring_frames(&pb, 6);
-			size_t at = (size_t)k * SHM_SLOT_RING_BYTES +
+			size_t at = (size_t)k * SHM_SLOT_RING_MAX +
 				    (size_t)((5 + (uint64_t)k * 100000) % rf) * 6;
 
 			CHECK(verify(wb.data + at, 6, 1000 * k + 5, 1) == 1, "slot %u frame placement", k);
@@ -1104,11 +1153,16 @@ static void test_seg_refuse(void)
 	make_header(img);
 	((struct shm_header *)img)->version = 1;
 	((struct shm_header *)img)->header_bytes = 4096;
-	((struct shm_header *)img)->segment_bytes = 4096 + 2 * SHM_RING_BYTES;
-	refuse_unchanged("layout-1 file", 8, img, 4096 + 2 * SHM_RING_BYTES);
+	((struct shm_header *)img)->segment_bytes = 4096 + 2 * (2u << 20);
+	refuse_unchanged("layout-1 file", 8, img, 4096 + 2 * (2u << 20));
+	/* A real layout-2 file: 16 KiB header + two fixed 2 MiB rings. */
 	make_header(img);
-	((struct shm_header *)img)->ring_bytes = 4096;
-	refuse_unchanged("wrong ring size in header", 5, img, SHM_SEGMENT_BYTES);
+	((struct shm_header *)img)->version = 2;
+	((struct shm_header *)img)->segment_bytes = SHM_HEADER_BYTES + 2 * (2u << 20);
+	refuse_unchanged("layout-2 file", 9, img, SHM_HEADER_BYTES + 2 * (2u << 20));
+	make_header(img);
+	((struct shm_header *)img)->slot_ring_max = 4096;
+	refuse_unchanged("wrong ring room in header", 5, img, SHM_SEGMENT_BYTES);
 	make_header(img);
 	memset(img, 0, 8);	/* magic not yet stored: not trusted */
 	refuse_unchanged("no magic", 6, img, SHM_SEGMENT_BYTES);
@@ -1205,6 +1259,9 @@ static void test_seg_refuse(void)
 
 static const struct shm_seg_config lock_cfg = { .dir = tmpdir, .card = "lock", .subdevice = 3,
 						 .mode = 0600, .gid = -1 };
+/* What an end asks of the rings in the lock tests: a 500 ms S16 stereo 48 kHz buffer. */
+static const struct shm_ring_ask ask = { 2 * 96000, 192512 };
+static char lock_why[256];
 
 /* n opens of one segment: n open file descriptions, n independent lock owners. */
 static int open_n(struct shm_seg *s, unsigned int n, const struct shm_seg_config *cfg)
@@ -1549,7 +1606,7 @@ static void test_param_lock(void)
 	/* The first playback (shared) fixes the lock; nobody attached is needed. */
 	CHECK(attach(&s[0], &p1, 1, SHM_ROLE_PLAY, true, 1, &at) == 0 && !at.pinned, "p1");
 	CHECK(!shm_cable_locked(&s[0], 1, &lk), "fresh cable locked");
-	err = shm_cable_lock(&s[0], &p1, &A, 1000, &res);
+	err = shm_cable_lock(&s[0], &p1, &A, &ask, 1000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == 0 && res.regridded, "p1 locks A: %d regridded %d", err, res.regridded);
 	CHECK(shm_cable_locked(&s[3], 1, &lk) && shm_params_match(&lk, &A) && lk.access == 0,
 	      "lock is A: %u %u %u", lk.format, lk.rate, lk.channels);
@@ -1560,28 +1617,28 @@ static void test_param_lock(void)
 	/* A second shared playback is pinned and must match. */
 	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && at.pinned &&
 	      shm_params_match(&at.lock, &A), "p2 pinned to A: %d", at.pinned);
-	err = shm_cable_lock(&s[1], &p2, &B, 2000, &res);
+	err = shm_cable_lock(&s[1], &p2, &B, &ask, 2000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == -EINVAL && shm_params_match(&res.held, &A), "p2 wants B: %d held rate %u", err,
 	      res.held.rate);
-	err = shm_cable_lock(&s[1], &p2, &A, 2000, &res);
+	err = shm_cable_lock(&s[1], &p2, &A, &ask, 2000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == 0 && !res.regridded && res.gen == gen, "p2 matches A: %d regridded %d gen %u/%u",
 	      err, res.regridded, res.gen, gen);
 	/* A capture likewise. */
 	CHECK(attach(&s[2], &cap, 1, SHM_ROLE_CAP, true, 3, &at) == 0 && at.pinned &&
 	      shm_params_match(&at.lock, &A), "capture pinned");
-	err = shm_cable_lock(&s[2], &cap, &C, 3000, &res);
+	err = shm_cable_lock(&s[2], &cap, &C, &ask, 3000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == -EINVAL && shm_params_match(&res.held, &A), "capture wants C: %d", err);
-	CHECK(shm_cable_lock(&s[2], &cap, &A, 3000, &res) == 0 && !res.regridded, "capture A");
+	CHECK(shm_cable_lock(&s[2], &cap, &A, &ask, 3000, &res, lock_why, sizeof(lock_why)) == 0 && !res.regridded, "capture A");
 	gen = res.gen;
 	/* Notify mode frees the only playback, not one of two. */
 	CHECK(shm_controls_set_notify(&s[3], 1, true) == 1, "notify on");
-	err = shm_cable_lock(&s[0], &p1, &B, 4000, &res);
+	err = shm_cable_lock(&s[0], &p1, &B, &ask, 4000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == -EINVAL, "notify with two playbacks: %d", err);
 	shm_end_detach(&s[1], &p2);
 	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && at.pinned,
 	      "a second playback in notify mode is pinned");
 	shm_end_detach(&s[1], &p2);
-	err = shm_cable_lock(&s[0], &p1, &B, 5000, &res);
+	err = shm_cable_lock(&s[0], &p1, &B, &ask, 5000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == 0 && res.regridded && res.gen != gen, "notify relock by the only playback: %d",
 	      err);
 	CHECK(shm_cable_relocked(&s[2], 1, gen, &A), "capture does not see the relock");
@@ -1590,11 +1647,11 @@ static void test_param_lock(void)
 	/* A second capture must match the new lock. */
 	CHECK(attach(&s[3], &cap2, 1, SHM_ROLE_CAP, true, 4, &at) == 0 && at.pinned &&
 	      shm_params_match(&at.lock, &B), "second capture pinned to B");
-	CHECK(shm_cable_lock(&s[3], &cap2, &A, 6000, &res) == -EINVAL, "second capture wants A");
+	CHECK(shm_cable_lock(&s[3], &cap2, &A, &ask, 6000, &res, lock_why, sizeof(lock_why)) == -EINVAL, "second capture wants A");
 	shm_end_detach(&s[3], &cap2);
 	/* Alone, an opener re-takes the lock whatever it was. */
 	shm_end_detach(&s[2], &cap);
-	err = shm_cable_lock(&s[0], &p1, &C, 7000, &res);
+	err = shm_cable_lock(&s[0], &p1, &C, &ask, 7000, &res, lock_why, sizeof(lock_why));
 	CHECK(err == 0 && res.regridded, "alone re-takes: %d", err);
 	CHECK(shm_cable_locked(&s[3], 1, &now) && shm_params_match(&now, &C) && now.access == 1,
 	      "lock now C");
@@ -1603,7 +1660,7 @@ static void test_param_lock(void)
 	CHECK(!shm_cable_locked(&s[3], 1, &now), "lock kept after the last detach");
 	/* A lock left by a dead opener is freed by the next attach that finds nobody. */
 	CHECK(attach(&s[0], &p1, 1, SHM_ROLE_CAP, false, 1, &at) == 0, "capture alone");
-	CHECK(shm_cable_lock(&s[0], &p1, &A, 8000, &res) == 0, "capture locks A");
+	CHECK(shm_cable_lock(&s[0], &p1, &A, &ask, 8000, &res, lock_why, sizeof(lock_why)) == 0, "capture locks A");
 	shm_seg_close(&s[0]);	/* dies: no detach */
 	CHECK(shm_cable_locked(&s[3], 1, &now), "lock of the dead");
 	CHECK(attach(&s[1], &p2, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && !at.pinned,
@@ -1611,6 +1668,105 @@ static void test_param_lock(void)
 	CHECK(!shm_cable_locked(&s[3], 1, &now), "dead opener's lock not freed");
 	shm_end_detach(&s[1], &p2);
 	close_n(&s[1], 3);
+}
+
+/*
+ * Bytes the file holds, where the filesystem counts them exactly (tmpfs,
+ * ext2/3/4); -1 elsewhere.
+ */
+static long long held_bytes(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0 ||
+	    (sf.f_type != TMPFS_MAGIC && sf.f_type != EXT4_SUPER_MAGIC))
+		return -1;
+	return (long long)st.st_blocks * 512;
+}
+
+/*
+ * The rings cost what the streams carry: the end that takes the lock sizes
+ * them, a later end must fit (or is refused and changes nothing), a
+ * playback reserves its slot's ring, the last one out gives it back.
+ */
+static void test_ring_sizing(void)
+{
+	struct shm_seg_config cfg = lock_cfg;
+	const struct shm_params A = { 2, 48000, 2, 0, 0 };
+	const struct shm_ring_ask big = { 2 * 200000, 401408 };
+	struct shm_seg s[3];
+	struct shm_place play, cap, p2;
+	struct shm_attach at;
+	struct shm_lock_result res;
+	long long base, now;
+	uint32_t gen;
+
+	cfg.subdevice = 33;
+	if (open_n(s, 3, &cfg) < 0)
+		return;
+	base = held_bytes(s[0].fd);
+	CHECK(attach(&s[0], &cap, 1, SHM_ROLE_CAP, false, 1, &at) == 0 && !at.pinned &&
+	      at.ring_bytes == 0, "capture alone: pinned %d ring %u", at.pinned, at.ring_bytes);
+	CHECK(shm_seg_ring(&s[0], 1, 0, false).bytes == 0, "ring before any lock");
+	/* A capture takes the lock: it sizes the rings, reserves nothing (it never writes). */
+	CHECK(shm_cable_lock(&s[0], &cap, &A, &ask, 1000, &res, lock_why, sizeof(lock_why)) == 0 &&
+	      res.ring_bytes == ask.size, "capture sizes the ring: %u", res.ring_bytes);
+	gen = res.gen;
+	CHECK(shm_seg_ring(&s[2], 1, 0, false).bytes == ask.size, "ring as another open sees it");
+	now = held_bytes(s[0].fd);
+	CHECK(base < 0 || now == base, "a capture reserved %lld bytes", now - base);
+	/* A playback that fits joins, learns the size at attach and reserves its slot. */
+	CHECK(attach(&s[1], &play, 1, SHM_ROLE_PLAY, false, 2, &at) == 0 && at.pinned &&
+	      at.ring_bytes == ask.size, "playback pinned, ring %u", at.ring_bytes);
+	CHECK(shm_cable_lock(&s[1], &play, &A, &big, 2000, &res, lock_why, sizeof(lock_why)) ==
+	      -EMSGSIZE && res.ring_bytes == ask.size, "a buffer that does not fit: ring %u",
+	      res.ring_bytes);
+	CHECK(held_bytes(s[0].fd) == now && shm_seg_ring(&s[0], 1, 0, false).bytes == ask.size,
+	      "a refused end changed the ring");
+	CHECK(shm_cable_lock(&s[1], &play, &A, &ask, 2000, &res, lock_why, sizeof(lock_why)) == 0 &&
+	      res.ring_bytes == ask.size && res.gen == gen, "playback fits");
+	now = held_bytes(s[0].fd);
+	CHECK(base < 0 || now - base == ask.size, "the playback reserved %lld bytes, want %u",
+	      now - base, ask.size);
+	/* Not the last one out: the ring stays. */
+	shm_end_detach(&s[0], &cap);
+	CHECK(shm_seg_ring(&s[2], 1, 0, false).bytes == ask.size && held_bytes(s[0].fd) == now,
+	      "ring gone with an end still attached");
+	/*
+	 * The last one out frees the lock.  A segment whose controls were set
+	 * stays (shm_seg_remove_idle), but gives its rings' pages back.
+	 */
+	shm_end_detach(&s[1], &play);
+	CHECK(!shm_cable_locked(&s[2], 1, &(struct shm_params){ 0 }), "lock kept");
+	CHECK(shm_controls_set_notify(&s[2], 0, true) == 1, "notify on");
+	CHECK(!shm_seg_remove_idle(&s[1]), "a segment with a control set was removed");
+	CHECK(shm_seg_ring(&s[2], 1, 0, false).bytes == 0, "ring size kept after the last one out");
+	CHECK(held_bytes(s[0].fd) == base, "%lld bytes kept after the last one out",
+	      held_bytes(s[0].fd) - base);
+	/* Alone, a playback takes the lock afresh with its own size. */
+	CHECK(attach(&s[1], &play, 1, SHM_ROLE_PLAY, true, 2, &at) == 0 && !at.pinned, "p alone");
+	CHECK(shm_cable_lock(&s[1], &play, &A, &big, 3000, &res, lock_why, sizeof(lock_why)) == 0 &&
+	      res.ring_bytes == big.size, "alone re-sizes: %u", res.ring_bytes);
+	/* A second shared playback reserves its own slot's ring. */
+	CHECK(attach(&s[2], &p2, 1, SHM_ROLE_PLAY, true, 3, &at) == 0 && at.pinned &&
+	      at.ring_bytes == big.size, "p2 pinned");
+	CHECK(shm_cable_lock(&s[2], &p2, &A, &ask, 4000, &res, lock_why, sizeof(lock_why)) == 0,
+	      "p2 fits");
+	CHECK(base < 0 || held_bytes(s[0].fd) - base == 2 * (long long)big.size,
+	      "two shared playbacks hold %lld bytes, want %u", held_bytes(s[0].fd) - base,
+	      2 * big.size);
+	/* A dead last opener's rings are given back by the next one that finds nobody. */
+	shm_end_detach(&s[2], &p2);
+	shm_seg_close(&s[1]);	/* dies: no detach */
+	CHECK(attach(&s[2], &p2, 1, SHM_ROLE_CAP, false, 3, &at) == 0 && !at.pinned &&
+	      at.ring_bytes == 0, "after a dead opener");
+	CHECK(held_bytes(s[0].fd) == base, "a dead opener's ring kept: %lld bytes",
+	      held_bytes(s[0].fd) - base);
+	shm_end_detach(&s[2], &p2);
+	CHECK(shm_controls_set_notify(&s[2], 0, false) == 1, "notify off");
+	shm_seg_close(&s[0]);
+	shm_seg_close(&s[2]);
 }
 
 /* play_shared is the first playback's choice; timelines are withdrawn for it. */
@@ -1759,8 +1915,8 @@ int main(void)
 {
 	const char *env = getenv("SHM_TEST_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 20;
-	/* The cable's ring, with a guard page each side. */
-	size_t backing_bytes = SHM_RING_BYTES + 2 * 4096;
+	/* The largest ring, with a guard page each side. */
+	size_t backing_bytes = SHM_SLOT_RING_MAX + 2 * 4096;
 	uint8_t *backing = aligned_alloc(4096, backing_bytes);
 	struct shm_slot *slot = calloc(1, sizeof(*slot));
 	uint32_t fbs[] = { 1, 3, 9, 256 };
@@ -1772,18 +1928,24 @@ int main(void)
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(fbs) / sizeof(fbs[0]); i++) {
-		/* An exclusive playback's whole-cable ring... */
-		struct shm_ring whole = { backing + 4096, SHM_RING_BYTES, slot };
+		/*
+		 * The sizes a lock gives rings: the largest, a default aplay's
+		 * (500 ms S16 stereo 48 kHz, twice), the smallest (one page).
+		 */
+		const uint32_t sizes[] = { SHM_SLOT_RING_MAX,
+					   shm_ring_size(96000, 192000),
+					   shm_ring_size(64, 8000) };
 
-		test_spans(&whole, fbs[i]);
-		test_round_trip(&whole, fbs[i], backing, backing_bytes);
-		/* ...and the first, a middle and the last slot ring of a shared one. */
-		for (unsigned int k = 0; k < SHM_SLOTS; k += k == 0 ? 7 : SHM_SLOTS - 8) {
-			struct shm_ring part = { backing + 4096 + (size_t)k * SHM_SLOT_RING_BYTES,
-						 SHM_SLOT_RING_BYTES, slot };
+		CHECK(sizes[1] == 192512 && sizes[2] == 8192 &&
+		      shm_ring_size(SHM_SLOT_RING_MAX, 1) == SHM_SLOT_RING_MAX &&
+		      shm_ring_size(UINT32_MAX, UINT32_MAX) == SHM_SLOT_RING_MAX &&
+		      shm_ring_size(0, 0) == 0 && shm_ring_size(1, 0) == 4096,
+		      "ring sizes %u %u", sizes[1], sizes[2]);
+		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			struct shm_ring r = { backing + 4096, sizes[z], slot };
 
-			test_spans(&part, fbs[i]);
-			test_round_trip(&part, fbs[i], backing, backing_bytes);
+			test_spans(&r, fbs[i]);
+			test_round_trip(&r, fbs[i], backing, backing_bytes);
 		}
 	}
 	test_claim_protocol();
@@ -1803,6 +1965,7 @@ int main(void)
 	test_attach_dead();
 	test_param_lock();
 	test_play_shared();
+	test_ring_sizing();
 	test_end_info();
 
 	rm_all();

@@ -196,6 +196,20 @@ struct ear {
 	union mix_acc *acc;	/* EAR_BLOCK frames of sums */
 };
 
+/*
+ * Frames a cable's ring holds clear of its writer: the writer may fill a
+ * buffer of half the ring ahead of the clock, so older frames than half
+ * the ring behind it may be gone.  An eighth of the ring less, for our own
+ * lag and late wake-ups (an eighth of the smallest ring is 125 ms).
+ */
+static uint64_t ring_clear_frames(struct shm_seg *seg, unsigned int cable, uint32_t frame_bytes)
+{
+	uint64_t frames = shm_ring_frames(&(struct shm_ring){
+		.bytes = shm_seg_ring(seg, cable, 0, false).bytes }, frame_bytes);
+
+	return frames / LOOP_RING_PER_BUFFER - frames / 8;
+}
+
 static int ear_init(struct ear *e, struct shm_seg *seg, unsigned int cable,
 		    const struct shm_params *lock)
 {
@@ -336,13 +350,8 @@ static void cable_level(struct shm_seg *seg, unsigned int cable, const struct sh
 	}
 	end = shm_grid_tick(&g, shm_now_ns() - EAR_LAG_NS);
 	frames = (uint64_t)(window_s * lock->rate);
-	/*
-	 * No more than a ring holds clear of the writer's buffer (at most a
-	 * quarter of it), and nothing before the grid began.
-	 */
-	cap = (shm_cable_play_shared(seg, cable) ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES) /
-	      e.frame_bytes;
-	cap -= cap / LOOP_RING_PER_BUFFER;
+	/* No more than a ring holds clear of its writer, nothing before the grid began. */
+	cap = ring_clear_frames(seg, cable, e.frame_bytes);
 	if (frames > cap)
 		frames = cap;
 	if (frames > end - g.base_tick)
@@ -1023,10 +1032,8 @@ static int cmd_tap(const struct opts *o, const char *sub, const char *file)
 	/* A file: up to what a RIFF size can say. */
 	if (patch && (UINT32_MAX - hlen) / (w.bytes * lock.channels) < max_frames)
 		max_frames = (UINT32_MAX - hlen) / (w.bytes * lock.channels);
-	/* What a ring holds clear of its writer's buffer: older frames are gone. */
-	cap = (shm_cable_play_shared(&seg, o->device) ? SHM_SLOT_RING_BYTES : SHM_RING_BYTES) /
-	      e.frame_bytes;
-	cap -= cap / LOOP_RING_PER_BUFFER;
+	/* What a ring holds clear of its writer: older frames are gone. */
+	cap = ring_clear_frames(&seg, o->device, e.frame_bytes);
 	while (!ear_grid(&e, &g) && !tap_stop)
 		sleep_ms(1);
 	t = shm_grid_tick(&g, shm_now_ns() - EAR_LAG_NS);

@@ -59,7 +59,7 @@ static void header_fill(struct shm_header *h)
 	h->version = SHM_RING_VERSION;
 	h->header_bytes = SHM_HEADER_BYTES;
 	h->segment_bytes = SHM_SEGMENT_BYTES;
-	h->ring_bytes = SHM_RING_BYTES;
+	h->slot_ring_max = SHM_SLOT_RING_MAX;
 	snprintf(h->card, sizeof(h->card), "hostile");
 	for (unsigned int c = 0; c < SHM_CABLES; c++)
 		atomic_store(&h->cable[c].rate_shift, LOOP_SHIFT_NOMINAL);
@@ -93,7 +93,7 @@ static int make(const char *path, const char *kind)
 		img.h.version = SHM_RING_VERSION + 7;
 	} else if (!strcmp(kind, "bigsizes")) {
 		img.h.segment_bytes = UINT64_C(1) << 40;
-		img.h.ring_bytes = 0x80000000u;
+		img.h.slot_ring_max = 0x80000000u;
 		img.h.header_bytes = 0x10000000u;
 	} else if (!strcmp(kind, "oversize")) {
 		size = SHM_SEGMENT_BYTES + 4096;
