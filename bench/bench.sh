@@ -194,27 +194,12 @@ if [ "$callgrind" = 1 ]; then
 	for side in play cap; do
 		echo
 		echo "$side end: instructions per second of audio in the plugin's functions"
-		printf '%14s %14s  %s\n' "self Ir/s" "incl Ir/s" "function"
 		for mode in no yes; do
 			callgrind_annotate --threshold=100 --auto=no --inclusive=$mode \
 				"$tmp/cg.$side" 2>/dev/null >"$tmp/cg.$side.$mode" || true
 		done
-		# Lines are "COUNT (PCT)  FILE:FUNCTION [OBJECT]"; a function may
-		# appear once per source file name: sum self, keep the largest
-		# inclusive.
-		awk -v secs="$T_CG" '
-			function fname(s) { sub(/^ *[0-9,]+ +\([^)]*\) +/, "", s); sub(/ \[.*$/, "", s);
-					    sub(/^.*:/, "", s); return s }
-			!/pcm_loop\.c|shm_ring\.[ch]|libasound_module_pcm_loopback/ { next }
-			{ c = $1; gsub(/,/, "", c); f = fname($0) }
-			FILENAME ~ /\.no$/ { self[f] += c; next }
-			{ if (c > incl[f]) incl[f] = c; seen[f] = 1 }
-			END { for (f in seen) printf "%14.0f %14.0f  %s\n", self[f] / secs,
-					   (incl[f] > self[f] ? incl[f] : self[f]) / secs, f }
-		' "$tmp/cg.$side.no" "$tmp/cg.$side.yes" | sort -k2 -n -r | head -n 25
-		total=$(sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$tmp/cg.$side.no" | tr -d ,)
-		echo "whole process, startup included: $(awk -v t="${total:-0}" -v s="$T_CG" \
-			'BEGIN { printf "%.6g", t / s }') Ir/s"
+		python3 "$(dirname "$0")/report.py" --callgrind "$T_CG" "$tmp/cg.$side.no" \
+			"$tmp/cg.$side.yes"
 	done
 	exit 0
 fi
@@ -363,14 +348,19 @@ daemon_us() {
 	_t=0
 	for _d in $daemons; do
 		if [ -r "/proc/$_d/schedstat" ]; then
-			_v=$(cat "/proc/$_d/task"/*/schedstat 2>/dev/null |
-				awk '{ s += $1 } END { printf "%.0f", s / 1000 }')
+			# The first field: ns on the CPU (a thread may be gone).
+			_ns=0
+			for _s in "/proc/$_d/task"/*/schedstat; do
+				read -r _v _ 2>/dev/null <"$_s" || _v=0
+				_ns=$((_ns + _v))
+			done
+			_t=$((_t + _ns / 1000))
 		else
 			# The fields after "(comm) ": utime and stime are the 12th and 13th.
-			_v=$(sed 's/^.*) //' "/proc/$_d/stat" 2>/dev/null |
-				awk -v hz="$hz" '{ printf "%.0f", ($12 + $13) * 1000000 / hz }')
+			# shellcheck disable=SC2046
+			set -- $(sed 's/^.*) //' "/proc/$_d/stat" 2>/dev/null) 0 0 0 0 0 0 0 0 0 0 0 0 0
+			_t=$((_t + (${12} + ${13}) * 1000000 / hz))
 		fi
-		_t=$((_t + ${_v:-0}))
 	done
 	echo "$_t"
 }

@@ -2,6 +2,7 @@
 """bench/report.py - the figures and the table of bench/bench.sh.
 
     python3 bench/report.py [--strict] RAW
+    python3 bench/report.py --callgrind SECS NO YES
 
 bench.sh starts the clients, daemons and helpers and writes what they
 measured to RAW, one record a line: a type, then KEY=VALUE fields, all
@@ -17,6 +18,10 @@ verdicts) and prints one row per figure, in the order they were measured:
 result: pass, miss (target not met), info (no target), n/a (not measured,
 with the reason), FAIL (something broke).  Exit status 1 if a row is FAIL,
 or with --strict a miss; else 0.
+
+--callgrind: one end's instructions per second of audio in the plugin's
+functions, from callgrind_annotate's listings of a SECS-second run, NO
+without and YES with --inclusive.
 
 Numbers are printed with C's conversions ("%.3g", "%.6g"), and a figure
 computed from others uses them as rounded in the table.
@@ -568,8 +573,58 @@ class Report:
         return fails, misses
 
 
+CALLGRIND_OURS = re.compile(r'pcm_loop\.c|shm_ring\.[ch]|libasound_module_pcm_loopback')
+
+
+def callgrind(secs, no, yes):
+    """The plugin's functions, the most inclusive first (25), and the total."""
+    secs = num(secs)
+
+    def listing(path):
+        try:
+            with open(path, errors='replace') as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+
+    # Lines are "COUNT (PCT)  FILE:FUNCTION [OBJECT]"; a function may
+    # appear once per source file name: sum self, keep the largest
+    # inclusive.
+    def entries(lines):
+        for line in lines:
+            if not CALLGRIND_OURS.search(line) or not line.split():
+                continue
+            name = re.sub(r'^ *[0-9,]+ +\([^)]*\) +', '', line, count=1)
+            name = re.sub(r' \[.*$', '', name, count=1)
+            name = re.sub(r'^.*:', '', name, count=1)
+            yield num(line.split()[0].replace(',', '')), name
+
+    self_ir, incl = {}, {}
+    for count, name in entries(listing(no)):
+        self_ir[name] = self_ir.get(name, 0) + count
+    for count, name in entries(listing(yes)):
+        incl[name] = max(incl.get(name, 0), count)
+    rows = ['%14.0f %14.0f  %s' % (self_ir.get(f, 0) / secs,
+                                    max(incl[f], self_ir.get(f, 0)) / secs, f) for f in incl]
+    rows.sort(key=lambda r: (float(r.split()[1]), r), reverse=True)
+    print('%14s %14s  %s' % ('self Ir/s', 'incl Ir/s', 'function'))
+    for r in rows[:25]:
+        print(r)
+    total = 0.0
+    for line in listing(no):
+        m = re.match(r' *([0-9,]*) .*PROGRAM TOTALS', line)
+        if m:
+            total = num(m.group(1).replace(',', ''))
+    print('whole process, startup included: %s Ir/s' % g6(total / secs))
+    return 0
+
+
 def main(argv):
     args = argv[1:]
+    if args[:1] == ['--callgrind']:
+        if len(args) != 4:
+            sys.exit('usage: report.py --callgrind SECS NO YES')
+        return callgrind(*args[1:])
     strict = '--strict' in args
     args = [a for a in args if a != '--strict']
     if len(args) != 1:
