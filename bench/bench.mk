@@ -5,7 +5,7 @@
 BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup
 EXTRA_PROGRAMS += $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
-EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/report.py bench/README
+EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/memory.sh bench/report.py bench/README
 
 bench_spawn_SOURCES = bench/spawn.c
 bench_wakeup_SOURCES = bench/wakeup.c

@@ -83,6 +83,8 @@ cleanup() {
 		kill "$d" 2>/dev/null || true
 	done
 	loop_cleanup
+	# bench/memory.sh's tmpfs, if a failure left it mounted.
+	umount -l "$tmp/mem" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -763,6 +765,9 @@ fi
 
 # ---- 10. tap and watch --------------------------------------------------------------
 . "$(dirname "$0")/tap.sh"
+
+# ---- 11. memory in a container's /dev/shm -------------------------------------------
+. "$(dirname "$0")/memory.sh"
 
 # ---- the table ---------------------------------------------------------------------
 rec end "machine=machine: $machine; load before $load0, after $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s"

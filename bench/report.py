@@ -530,6 +530,61 @@ class Report:
                                               median([r['watch'] for r in rounds])),
                  'info', 'info')
 
+    # Memory in a 64 MiB tmpfs (bench/memory.sh), the "dir" key's
+    # directory: issue 16's targets.
+    MEM_SEQ_FIG = 'memory: %s cables one after another in a 64 MiB tmpfs: all open, KiB used after'
+    MEM_PAR_FIG = ('memory: %s cables playing + recording at once (S16 stereo 48 kHz, default '
+                   'buffers) in a 64 MiB tmpfs: KiB used')
+    MEM_SEQ_TARGET = 'all open, <= 2048 KiB'
+    MEM_PAR_TARGET = '<= 4096 KiB'
+
+    def rec_memory_skipped(self, f):
+        self.row(self.MEM_SEQ_FIG % f['sequence'], 'skipped: ' + f['why'], self.MEM_SEQ_TARGET,
+                 'n/a')
+        self.row(self.MEM_PAR_FIG % f['at_once'], 'skipped: ' + f['why'], self.MEM_PAR_TARGET,
+                 'n/a')
+
+    @staticmethod
+    def signalled(status):
+        """Killed by a signal (timeout's 124 too): never a clean failure."""
+        return int(num(status)) >= 124
+
+    def rec_memory_sequence(self, f):
+        n, opened, used = int(f['cables']), int(f['opened']), f['used_kb']
+        m = '%d of %d opened, %s KiB used after the last closed' % (opened, n, used)
+        if opened < n:
+            m += '; cable %d: exit %s: %s' % (opened + 1, f['status'], f['error'])
+        if self.signalled(f['status']):
+            v = 'FAIL'
+        elif opened < n:
+            v = 'miss'
+        else:
+            v = verdict(used, '<=', 2048)
+        self.row(self.MEM_SEQ_FIG % n, m, self.MEM_SEQ_TARGET, v)
+
+    def rec_memory_at_once(self, f):
+        n, used = int(f['cables']), f['used_kb']
+        clients = {k: v.split() for k, v in f.items() if re.match(r'[pr][0-9]+$', k)}
+        # "status S buffer FRAMES" per client.
+        status = {k: v[1] for k, v in clients.items()}
+        ran = sum(1 for k in clients if k.startswith('p') and status[k] == '0' and
+                  status['r' + k[1:]] == '0')
+        # snd-aloop: each stream's buffer, allocated at hw_params (the
+        # streams that got one).
+        buffers = [int(num(v[3])) for v in clients.values() if num(v[3]) > 0]
+        aloop = sum(buffers) * int(f['frame_bytes'])
+        m = '%d of %d cables ran, %s KiB used (snd-aloop: %d KiB, the %d streams\' buffers)' % (
+            ran, n, used, aloop // 1024, len(buffers))
+        if f['error']:
+            m += '; ' + f['error']
+        if any(self.signalled(s) for s in status.values()):
+            v = 'FAIL'
+        elif ran < n:
+            v = 'miss'
+        else:
+            v = verdict(used, '<=', 4096)
+        self.row(self.MEM_PAR_FIG % n, m, self.MEM_PAR_TARGET, v)
+
     def rec_row(self, f):
         self.row(f['figure'], f['measured'], f['target'], f['result'])
 
