@@ -573,8 +573,11 @@ class Report:
         # streams that got one).
         buffers = [int(num(v[3])) for v in clients.values() if num(v[3]) > 0]
         aloop = sum(buffers) * int(f['frame_bytes'])
-        m = '%d of %d cables ran, %s KiB used (snd-aloop: %d KiB, the %d streams\' buffers)' % (
-            ran, n, used, aloop // 1024, len(buffers))
+        if buffers:
+            aloop = "%d KiB, the %d streams' buffers" % (aloop // 1024, len(buffers))
+        else:
+            aloop = 'not known: no buffer_size from aplay -v / arecord -v'
+        m = '%d of %d cables ran, %s KiB used (snd-aloop: %s)' % (ran, n, used, aloop)
         if f['error']:
             m += '; ' + f['error']
         if any(self.signalled(s) for s in status.values()):
