@@ -3,7 +3,7 @@
 # are missing.  Sourced by demo.sh, check.sh and .ci/run.
 LOOP_DEPS="build-essential autoconf automake libtool pkg-config libasound2-dev \
 alsa-utils sox libsox-fmt-all clang libclang-rt-14-dev valgrind util-linux passwd procps \
-strace"
+strace python3"
 # Programs users run, for tests/client-*.sh and tests/lossless-*.sh (each
 # skips without its program), and the Debian packaging tools for
 # scripts/deb-check.sh (not pipewire-alsa or pipewire-pulse: they conflict with

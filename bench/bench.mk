@@ -1,9 +1,11 @@
 # Benchmarks: built on demand by "make bench" / "make bench-quick",
-# never by "make" or "make check".  bench/bench.sh prints one table.
+# never by "make" or "make check".  bench/bench.sh runs the clients and
+# helpers and records what they measured; bench/report.py (python3)
+# computes the figures and prints one table.
 BENCH_PROGS = bench/spawn bench/latency bench/ringcopy bench/wakeup
 EXTRA_PROGRAMS += $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
-EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/README
+EXTRA_DIST += bench/bench.sh bench/shared.sh bench/tap.sh bench/memory.sh bench/report.py bench/README
 
 bench_spawn_SOURCES = bench/spawn.c
 bench_wakeup_SOURCES = bench/wakeup.c

@@ -1,7 +1,7 @@
 # Shell tests: the user contract checked with real clients (aplay, arecord,
 # sox).  tests/audiocheck (tests/lib/audiocheck.c) is the one audio check
-# tool of the tests and the bench (no python in CI): bit-exact comparison,
-# constant signals and their runs, tones, finding an offset.
+# tool of the tests and the bench: bit-exact comparison, constant signals
+# and their runs, tones, finding an offset.
 check_PROGRAMS += tests/audiocheck
 tests_audiocheck_SOURCES = tests/lib/audiocheck.c
 tests_audiocheck_CFLAGS = $(AM_CFLAGS) $(ALSA_CFLAGS)
