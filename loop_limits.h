@@ -31,6 +31,13 @@
  */
 #define LOOP_OPEN_TRIES		4u
 
+/*
+ * A creation's temporary file is published within microseconds; one whose
+ * creator is dead and that nobody touched for this long is a crash's, and
+ * gc removes it.
+ */
+#define LOOP_TEMP_STALE_S	10
+
 /* Mode of a new segment: private unless the 'perm' key says otherwise. */
 #define LOOP_PERM_DEFAULT	0600u
 

@@ -7,11 +7,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop_limits.h"
+#include "shm_layout.h"
 
 static const char *type_name(mode_t type)
 {
@@ -378,4 +382,38 @@ int shm_file_remove(const struct shm_dir *d, const char *name, int fd)
 	if (!shm_file_linked(d, name, fd))
 		return -ESTALE;
 	return unlinkat(d->fd, name, 0) == 0 ? 0 : -errno;
+}
+
+int shm_file_remove_stale_temp(const struct shm_dir *d, const char *name, bool dry_run)
+{
+	const char *tag = strstr(name, ".new-");
+	struct timespec now;
+	struct stat st;
+	char *end;
+	long pid;
+	int fd, err;
+
+	if (!tag || strncmp(name, SHM_SEG_PREFIX, strlen(SHM_SEG_PREFIX)))
+		return 0;
+	errno = 0;
+	pid = strtol(tag + 5, &end, 10);
+	if (errno || pid <= 0 || *end != '-' || !end[1])
+		return 0;
+	/* Alive (or not ours to ask): its creation may still be going on. */
+	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return 0;
+	fd = openat(d->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* Ours, and older than any creation takes: another pid namespace's is alive. */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) ||
+	    now.tv_sec - st.st_mtime < LOOP_TEMP_STALE_S) {
+		close(fd);
+		return 0;
+	}
+	err = dry_run ? 0 : shm_file_remove(d, name, fd);
+	close(fd);
+	return err == 0 ? 1 : err == -ESTALE ? 0 : err;
 }

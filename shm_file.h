@@ -137,5 +137,13 @@ bool shm_file_linked(const struct shm_dir *d, const char *name, int fd);
  * is no longer that file (or is gone), or a negative errno.
  */
 int shm_file_remove(const struct shm_dir *d, const char *name, int fd);
+/*
+ * Is name a creation's temporary name ("<name>.new-<pid>-<n>") left by a
+ * process that died (a crash between create and publish)?  If so, and the
+ * file is ours and untouched for LOOP_TEMP_STALE_S, remove it by
+ * descriptor.  1 removed (or would be, with dry_run), 0 not such a file,
+ * or a negative errno.
+ */
+int shm_file_remove_stale_temp(const struct shm_dir *d, const char *name, bool dry_run);
 
 #endif /* SHM_FILE_H */

@@ -139,4 +139,19 @@ kill -9 $PIDS; wait $PIDS 2>/dev/null || true; PIDS=
 [ -f "$LOOP_SHM/alsa-loopback-$K.4" ] || fail "gc removed an empty file"
 grep -q "kept $LOOP_SHM/alsa-loopback-$K.4" "$OUT.gc.err" ||
 	fail "gc did not say why it kept the empty file: $(cat "$OUT.gc.err")"
+# A creation killed between create and publish leaves its temporary name:
+# gc removes it once its creator is dead and it sat untouched 10 s, never
+# a live creator's.
+dead=$(sh -c 'echo $$')
+: > "$LOOP_SHM/alsa-loopback-$K.5.new-$dead-1"
+: > "$LOOP_SHM/alsa-loopback-$K.6.new-$$-1"
+: > "$LOOP_SHM/alsa-loopback-$K.7.new-$dead-2"
+touch -d '1 minute ago' "$LOOP_SHM/alsa-loopback-$K.5.new-$dead-1" \
+	"$LOOP_SHM/alsa-loopback-$K.6.new-$$-1"
+"$TOOL" --card "$K" gc > "$OUT.gc" 2>"$OUT.gc.err"
+[ "$(cat "$OUT.gc")" = "removed $LOOP_SHM/alsa-loopback-$K.5.new-$dead-1" ] ||
+	fail "gc of a dead creation's temporary file said: $(cat "$OUT.gc") $(cat "$OUT.gc.err")"
+[ -f "$LOOP_SHM/alsa-loopback-$K.6.new-$$-1" ] || fail "gc removed a live creator's temporary file"
+[ -f "$LOOP_SHM/alsa-loopback-$K.7.new-$dead-2" ] || fail "gc removed a fresh temporary file"
+rm -f "$LOOP_SHM/alsa-loopback-$K.6.new-$$-1" "$LOOP_SHM/alsa-loopback-$K.7.new-$dead-2"
 echo "PASS: alsa-loopback list/json/watch/gc/--help"

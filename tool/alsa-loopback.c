@@ -1106,11 +1106,50 @@ out:
 
 /* ---- gc ------------------------------------------------------------------ */
 
+/* What a creation killed between create and publish left: "<name>.new-<pid>-<n>". */
+static int gc_temps(const struct opts *o)
+{
+	struct shm_dir d = { .fd = -1 };
+	enum shm_fault fault;
+	struct dirent *de;
+	char why[512], mine[LOOP_CARD_MAX + 32];
+	int status = 0;
+	DIR *dir;
+
+	/* Never made our private directory: nothing to clean, nothing to create. */
+	if (!o->dir && access(seg_dir(o), F_OK) < 0)
+		return 0;
+	if (shm_dir_open(&d, o->dir, &fault, why, sizeof(why)) < 0)
+		return 0;	/* find_segments says why */
+	dir = fdopendir(dup(d.fd));
+	snprintf(mine, sizeof(mine), SHM_SEG_PREFIX "%s.", o->card ? o->card : "");
+	while (dir && (de = readdir(dir))) {
+		int err;
+
+		if (o->card && strncmp(de->d_name, mine, strlen(mine)))
+			continue;	/* --card: that card key's only */
+		err = shm_file_remove_stale_temp(&d, de->d_name, o->dry_run);
+
+		if (err > 0)
+			printf("%s %s/%s\n", o->dry_run ? "would remove" : "removed", d.path,
+			       de->d_name);
+		else if (err < 0 && err != -ENOENT) {
+			fprintf(stderr, "alsa-loopback: cannot remove %s/%s: %s\n", d.path,
+				de->d_name, strerror(-err));
+			status = 1;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	shm_dir_close(&d);
+	return status;
+}
+
 static int cmd_gc(const struct opts *o)
 {
 	struct entry *v = NULL;
 	size_t n = 0;
-	int status = 0;
+	int status = gc_temps(o);
 
 	if (find_segments(o, &v, &n) < 0)
 		return 1;
