@@ -545,22 +545,20 @@ class Report:
                  'n/a')
 
     @staticmethod
-    def signalled(status):
-        """Killed by a signal (timeout's 124 too): never a clean failure."""
-        return int(num(status)) >= 124
+    def mem_verdict(statuses, complete, used, limit):
+        """A client killed by a signal (timeout's 124 too) is never a clean
+        failure: FAIL; one that could not run is a miss; else the target."""
+        if any(int(num(s)) >= 124 for s in statuses):
+            return 'FAIL'
+        return verdict(used, '<=', limit) if complete else 'miss'
 
     def rec_memory_sequence(self, f):
         n, opened, used = int(f['cables']), int(f['opened']), f['used_kb']
         m = '%d of %d opened, %s KiB used after the last closed' % (opened, n, used)
         if opened < n:
             m += '; cable %d: exit %s: %s' % (opened + 1, f['status'], f['error'])
-        if self.signalled(f['status']):
-            v = 'FAIL'
-        elif opened < n:
-            v = 'miss'
-        else:
-            v = verdict(used, '<=', 2048)
-        self.row(self.MEM_SEQ_FIG % n, m, self.MEM_SEQ_TARGET, v)
+        self.row(self.MEM_SEQ_FIG % n, m, self.MEM_SEQ_TARGET,
+                 self.mem_verdict([f['status']], opened == n, used, 2048))
 
     def rec_memory_at_once(self, f):
         n, used = int(f['cables']), f['used_kb']
@@ -580,13 +578,8 @@ class Report:
         m = '%d of %d cables ran, %s KiB used (snd-aloop: %s)' % (ran, n, used, aloop)
         if f['error']:
             m += '; ' + f['error']
-        if any(self.signalled(s) for s in status.values()):
-            v = 'FAIL'
-        elif ran < n:
-            v = 'miss'
-        else:
-            v = verdict(used, '<=', 4096)
-        self.row(self.MEM_PAR_FIG % n, m, self.MEM_PAR_TARGET, v)
+        self.row(self.MEM_PAR_FIG % n, m, self.MEM_PAR_TARGET,
+                 self.mem_verdict(status.values(), ran == n, used, 4096))
 
     def rec_row(self, f):
         self.row(f['figure'], f['measured'], f['target'], f['result'])
