@@ -34,20 +34,25 @@
  *   audiocheck tone FILE RATE CHANNELS [FREQ SECS]
  *	Find the tone in FILE: its onset and length (where |sample| exceeds
  *	a tenth of the peak), its frequency (rising zero crossings over that
- *	span), its dropouts (runs of >= 1 ms below that level inside it)
- *	and its clicks (discontinuities: see count_clicks).  Prints one line
- *	"onset_s=... length_s=... freq_hz=... peak=... gaps=... gap_ms=...
- *	clicks=...".  With FREQ and SECS: exit 1 unless the frequency is
- *	within 1 % of FREQ and the length within 10 % (and 20 ms) of SECS.
- *	Without: exit 1 if there is no tone.
+ *	span, the dropouts left out: a dropout does not change the frequency
+ *	of the sound around it), its dropouts (runs of >= 1 ms below that
+ *	level inside it) and its clicks (discontinuities: see count_clicks).
+ *	Prints one line "onset_s=... length_s=... freq_hz=... peak=...
+ *	gaps=... gap_ms=... clicks=..." and, when there are dropouts or
+ *	clicks, a second one "damage_s=T,T,..." (where they are, seconds from
+ *	the file's start, the first 32).  With FREQ and SECS: exit 1 unless
+ *	the frequency is within 1 % of FREQ and the length less its dropouts
+ *	within 10 % (and 20 ms) of SECS.  Without: exit 1 if there is no
+ *	tone.  Dropouts and clicks are the caller's to judge.
  *   audiocheck tone-probe PLAYDEV CAPDEV FREQ SECS TOTAL OUT
  *	The one subcommand that is an ALSA client.  In one process, at
  *	48000 Hz stereo S16_LE: record CAPDEV for TOTAL seconds (written to
  *	OUT), and play into PLAYDEV 0.3 s of silence, SECS of FREQ Hz
  *	starting at its peak, then silence.  Both streams are started by
  *	hand, so the capture frame that should hear the tone's first frame is
- *	known: prints the analysis and "latency_ms=..." (onset in the capture
- *	minus onset in the playback, CLOCK_MONOTONIC).  Exit 1 if no tone
+ *	known: prints the analysis, "latency_ms=..." (onset in the capture
+ *	minus onset in the playback, CLOCK_MONOTONIC) and "capture_start=T"
+ *	(when the capture's frame 0 was, CLOCK_MONOTONIC seconds).  Exit 1 if no tone
  *	arrived or, with the tone criteria, the tone is wrong.
  *
  * Alignment, for recordings that start and end anywhere (the bench's runs
@@ -533,13 +538,23 @@ static int runs(char **argv)
 
 /* ---- tone, tone-probe ---- */
 
+#define DAMAGE_MAX 32
+
 struct tone {
 	long onset, end;	/* frames; end exclusive; onset < 0: no tone */
 	double freq, peak;
 	int gaps;
 	long gap_frames;
 	int clicks;
+	int ndamage;		/* where the dropouts and clicks are, in order */
+	long damage[DAMAGE_MAX];
 };
+
+static void damage_at(struct tone *t, long frame)
+{
+	if (t->ndamage < DAMAGE_MAX)
+		t->damage[t->ndamage++] = frame;
+}
 
 /*
  * Clicks: a sine of amplitude A and frequency f at rate R has a second
@@ -565,8 +580,10 @@ static void count_clicks(const int16_t *s, int ch, unsigned int rate, struct ton
 				 s[(i - 1) * ch + c];
 
 			if (labs(d) > lim) {
-				if (i - last >= (long)rate / 1000)
+				if (i - last >= (long)rate / 1000) {
 					t->clicks++;
+					damage_at(t, i);
+				}
 				last = i;
 				break;
 			}
@@ -584,7 +601,9 @@ static bool loud_frame(const int16_t *s, long i, int ch, int thr)
 static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, struct tone *t)
 {
 	long i, first = -1, last = -1, n = 0, quiet = 0, min_gap = rate / 1000;
+	long crossings = 0, span = 0;
 	int peak = 0, thr, below = 1;
+	struct tone gaps = { 0 };
 
 	memset(t, 0, sizeof(*t));
 	t->onset = -1;
@@ -602,10 +621,22 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 		if (loud_frame(s, i, ch, thr))
 			break;
 	t->end = i + 1;
-	/* Rising crossings of channel 0, with hysteresis of the threshold. */
+	/*
+	 * Rising crossings of channel 0, with hysteresis of the threshold,
+	 * counted between dropouts: the frequency is crossings per time of
+	 * sound, summed over the stretches between them.
+	 */
 	for (i = t->onset; i < t->end; i++) {
 		int v = s[i * ch];
 
+		if (quiet >= min_gap && loud_frame(s, i, ch, thr)) {
+			if (n > 1) {
+				crossings += n - 1;
+				span += last - first;
+			}
+			n = 0;
+			first = -1;
+		}
 		if (v < -thr) {
 			below = 1;
 		} else if (v > thr && below) {
@@ -621,13 +652,30 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 			if (quiet >= min_gap) {
 				t->gaps++;
 				t->gap_frames += quiet;
+				damage_at(&gaps, i - quiet);
 			}
 			quiet = 0;
 		}
 	}
-	if (n > 1 && last > first)
-		t->freq = (double)(n - 1) * rate / (double)(last - first);
+	if (n > 1) {
+		crossings += n - 1;
+		span += last - first;
+	}
+	if (crossings && span)
+		t->freq = (double)crossings * rate / (double)span;
 	count_clicks(s, ch, rate, t, peak);
+	/* Both lists are in order: merge the dropouts into the clicks. */
+	{
+		long merged[DAMAGE_MAX];
+		int a = 0, b = 0, k = 0;
+
+		while (k < DAMAGE_MAX && (a < gaps.ndamage || b < t->ndamage))
+			merged[k++] = b >= t->ndamage || (a < gaps.ndamage &&
+				      gaps.damage[a] < t->damage[b]) ? gaps.damage[a++] :
+				      t->damage[b++];
+		memcpy(t->damage, merged, sizeof(merged[0]) * (size_t)k);
+		t->ndamage = k;
+	}
 }
 
 static void print_tone(const struct tone *t, unsigned int rate)
@@ -639,6 +687,10 @@ static void print_tone(const struct tone *t, unsigned int rate)
 	printf("onset_s=%.4f length_s=%.4f freq_hz=%.2f peak=%.3f gaps=%d gap_ms=%.1f "
 	       "clicks=%d\n", (double)t->onset / rate, (double)(t->end - t->onset) / rate,
 	       t->freq, t->peak, t->gaps, t->gap_frames * 1000.0 / rate, t->clicks);
+	for (int i = 0; i < t->ndamage; i++)
+		printf("%s%.4f", i ? "," : "damage_s=", (double)t->damage[i] / rate);
+	if (t->ndamage)
+		printf("\n");
 }
 
 static int judge(const struct tone *t, unsigned int rate, double freq, double secs)
@@ -649,7 +701,8 @@ static int judge(const struct tone *t, unsigned int rate, double freq, double se
 		fprintf(stderr, "audiocheck: no tone (silence)\n");
 		return 1;
 	}
-	len = (double)(t->end - t->onset) / rate;
+	/* A dropout is judged as one (the caller's part), not as length. */
+	len = (double)(t->end - t->onset - t->gap_frames) / rate;
 	tol = secs * 0.1 > 0.02 ? secs * 0.1 : 0.02;
 	if (fabs(t->freq - freq) > freq * 0.01) {
 		fprintf(stderr, "audiocheck: frequency %.2f Hz, want %.2f Hz\n", t->freq, freq);
@@ -846,6 +899,7 @@ static int tone_probe(const char *playdev, const char *capdev, double freq, doub
 	}
 	lat = (t_cap + (double)t.onset / RATE) - (t_play + (double)LEAD_FRAMES / RATE);
 	printf("latency_ms=%.2f\n", lat * 1000);
+	printf("capture_start=%.6f\n", t_cap);
 	return judge(&t, RATE, freq, secs);
 }
 
