@@ -39,8 +39,9 @@
  *	level inside it) and its clicks (discontinuities: see count_clicks).
  *	Prints one line "onset_s=... length_s=... freq_hz=... peak=...
  *	gaps=... gap_ms=... clicks=..." and, when there are dropouts or
- *	clicks, a second one "damage_s=T,T,..." (where they are, seconds from
- *	the file's start, the first 32).  With FREQ and SECS: exit 1 unless
+ *	clicks, a second one "damage=N at_s=T,T,...": N places where the
+ *	tone is damaged (a dropout and the clicks at its edges are one) and
+ *	where the first 32 are, seconds from the file's start.  With FREQ and SECS: exit 1 unless
  *	the frequency is within 1 % of FREQ and the length less its dropouts
  *	within 10 % (and 20 ms) of SECS.  Without: exit 1 if there is no
  *	tone.  Dropouts and clicks are the caller's to judge.
@@ -538,7 +539,8 @@ static int runs(char **argv)
 
 /* ---- tone, tone-probe ---- */
 
-#define DAMAGE_MAX 32
+#define SPOTS_MAX 1024	/* dropouts and clicks placed; more are counted only */
+#define DAMAGE_SHOWN 32	/* places printed */
 
 struct tone {
 	long onset, end;	/* frames; end exclusive; onset < 0: no tone */
@@ -546,14 +548,42 @@ struct tone {
 	int gaps;
 	long gap_frames;
 	int clicks;
-	int ndamage;		/* where the dropouts and clicks are, in order */
-	long damage[DAMAGE_MAX];
+	long gap_at[SPOTS_MAX], gap_end[SPOTS_MAX];	/* the first dropouts */
+	long click_at[SPOTS_MAX];			/* the first clicks */
+	int damage;		/* dropouts, and clicks that are not a dropout's edge */
+	long damage_at[DAMAGE_SHOWN];
 };
 
-static void damage_at(struct tone *t, long frame)
+/*
+ * The places where the tone is damaged, each once: a dropout's edges are
+ * clicks too (the sound stops and starts), the dropout is one event.
+ */
+static void damage_events(struct tone *t, unsigned int rate)
 {
-	if (t->ndamage < DAMAGE_MAX)
-		t->damage[t->ndamage++] = frame;
+	long edge = rate / 200;	/* 5 ms */
+	int ng = t->gaps < SPOTS_MAX ? t->gaps : SPOTS_MAX;
+	int nc = t->clicks < SPOTS_MAX ? t->clicks : SPOTS_MAX;
+	int g = 0, c = 0;
+
+	t->damage = 0;
+	while (g < ng || c < nc) {
+		long at;
+
+		if (c < nc && g < ng && t->click_at[c] >= t->gap_at[g] - edge &&
+		    t->click_at[c] <= t->gap_end[g] + edge) {
+			c++;	/* an edge of dropout g */
+			continue;
+		}
+		if (c >= nc || (g < ng && t->gap_at[g] < t->click_at[c]))
+			at = t->gap_at[g++];
+		else
+			at = t->click_at[c++];
+		if (t->damage < DAMAGE_SHOWN)
+			t->damage_at[t->damage] = at;
+		t->damage++;
+	}
+	/* Beyond the places kept: counted as they were, one each. */
+	t->damage += t->gaps - ng + t->clicks - nc;
 }
 
 /*
@@ -581,8 +611,9 @@ static void count_clicks(const int16_t *s, int ch, unsigned int rate, struct ton
 
 			if (labs(d) > lim) {
 				if (i - last >= (long)rate / 1000) {
+					if (t->clicks < SPOTS_MAX)
+						t->click_at[t->clicks] = i;
 					t->clicks++;
-					damage_at(t, i);
 				}
 				last = i;
 				break;
@@ -603,7 +634,6 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 	long i, first = -1, last = -1, n = 0, quiet = 0, min_gap = rate / 1000;
 	long crossings = 0, span = 0;
 	int peak = 0, thr, below = 1;
-	struct tone gaps = { 0 };
 
 	memset(t, 0, sizeof(*t));
 	t->onset = -1;
@@ -650,9 +680,12 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 			quiet++;
 		} else {
 			if (quiet >= min_gap) {
+				if (t->gaps < SPOTS_MAX) {
+					t->gap_at[t->gaps] = i - quiet;
+					t->gap_end[t->gaps] = i;
+				}
 				t->gaps++;
 				t->gap_frames += quiet;
-				damage_at(&gaps, i - quiet);
 			}
 			quiet = 0;
 		}
@@ -664,18 +697,7 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 	if (crossings && span)
 		t->freq = (double)crossings * rate / (double)span;
 	count_clicks(s, ch, rate, t, peak);
-	/* Both lists are in order: merge the dropouts into the clicks. */
-	{
-		long merged[DAMAGE_MAX];
-		int a = 0, b = 0, k = 0;
-
-		while (k < DAMAGE_MAX && (a < gaps.ndamage || b < t->ndamage))
-			merged[k++] = b >= t->ndamage || (a < gaps.ndamage &&
-				      gaps.damage[a] < t->damage[b]) ? gaps.damage[a++] :
-				      t->damage[b++];
-		memcpy(t->damage, merged, sizeof(merged[0]) * (size_t)k);
-		t->ndamage = k;
-	}
+	damage_events(t, rate);
 }
 
 static void print_tone(const struct tone *t, unsigned int rate)
@@ -687,10 +709,12 @@ static void print_tone(const struct tone *t, unsigned int rate)
 	printf("onset_s=%.4f length_s=%.4f freq_hz=%.2f peak=%.3f gaps=%d gap_ms=%.1f "
 	       "clicks=%d\n", (double)t->onset / rate, (double)(t->end - t->onset) / rate,
 	       t->freq, t->peak, t->gaps, t->gap_frames * 1000.0 / rate, t->clicks);
-	for (int i = 0; i < t->ndamage; i++)
-		printf("%s%.4f", i ? "," : "damage_s=", (double)t->damage[i] / rate);
-	if (t->ndamage)
-		printf("\n");
+	if (!t->damage)
+		return;
+	printf("damage=%d at_s=", t->damage);
+	for (int i = 0; i < t->damage && i < DAMAGE_SHOWN; i++)
+		printf("%s%.4f", i ? "," : "", (double)t->damage_at[i] / rate);
+	printf("\n");
 }
 
 static int judge(const struct tone *t, unsigned int rate, double freq, double secs)
