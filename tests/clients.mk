@@ -13,6 +13,7 @@ CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaud
 	tests/client-containers.sh
 TESTS += $(CLIENT_TESTS)
 EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py tests/lib/server.sh \
+	tests/lib/stall.sh \
 	scripts/deb-check.sh docs/clients.md
 
 # make installcheck: the CLI tests and the lossless round trip (the stock
