@@ -5,10 +5,10 @@
 #   record NAME RATE FRAMES FILE
 #                             record FRAMES frames from NAME into FILE (written
 #                             as it arrives, so the caller sees the stream run);
-#                             when the input overflowed (PortAudio lost what
+#                             when the input overflows (PortAudio lost what
 #                             it could not keep), say where on stderr
 #                             ("overflow at frame N", N frames written before
-#                             it), record on and exit 3
+#                             it) and exit 3: PyAudio closes the stream then
 import sys
 
 import pyaudio
@@ -49,7 +49,7 @@ def main():
         name, rate, frames, path = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
         s = pa.open(format=pyaudio.paInt16, channels=2, rate=rate, input=True,
                     input_device_index=device(pa, name), frames_per_buffer=CHUNK)
-        done = overflowed = 0
+        done = 0
         with open(path, "wb") as out:
             while frames > 0:
                 n = min(CHUNK, frames)
@@ -58,18 +58,14 @@ def main():
                 except OSError as e:
                     if e.errno != pyaudio.paInputOverflowed:
                         raise
-                    # The chunk read is lost with the exception.
                     print("overflow at frame %d" % done, file=sys.stderr, flush=True)
-                    overflowed = 1
-                    continue
+                    pa.terminate()
+                    sys.exit(3)
                 out.write(data)
                 out.flush()
                 done += n
                 frames -= n
         s.close()
-        if overflowed:
-            pa.terminate()
-            sys.exit(3)
     else:
         sys.exit("usage: list | play NAME RATE FILE | record NAME RATE FRAMES FILE")
     pa.terminate()

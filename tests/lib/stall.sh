@@ -175,7 +175,7 @@ stall_case() {
 		if [ $_try = 1 ]; then
 			echo "note: $_name: $STALL_WHAT, but the machine stalled near it; once more"
 		else
-			echo "SKIP: $_name: $STALL_WHAT twice, the machine stalling near it both times: not judged"
+			echo "SKIP: $_name: not judged: damaged in both runs, the machine stalling near the damage both times (the second: $STALL_WHAT)"
 			STALL_SKIPPED="$STALL_SKIPPED; $_name"
 		fi
 	done
