@@ -103,6 +103,7 @@ chromium_tone() {
 		fail "$name: loopcap:$sub did not hear 1 s of 1000 Hz from Chromium"
 	}
 	stall_tone "the tone from Chromium" "$CLI_TMP/tone" "$rec0" || {
+		cat "$CLI_TMP/tone"
 		cli_keep "$CLI_TMP/rec.raw"
 		return 1
 	}

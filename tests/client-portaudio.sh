@@ -125,6 +125,7 @@ pa_tone() {
 		fail "PortAudio 44100 Hz -> loop61conv -> loopcap:61 48000 Hz: wrong tone"
 	}
 	stall_tone "the tone through loop61conv" "$CLI_TMP/tone" "$rec0" || {
+		cat "$CLI_TMP/tone"
 		cli_keep "$CLI_TMP/rec.raw"
 		return 1
 	}

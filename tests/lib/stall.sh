@@ -30,15 +30,22 @@
 # dropout, it does not change the frequency of what is heard.
 #
 # The limit.  A stall shorter than the least time the clients' buffers
-# hold cannot empty them; the probe sees a stall of L as a lateness of at
-# least L - 1 ms, and a probe thread that only sleeps and wakes is favoured
-# by the scheduler over a client that computes (a decoder, a resampler),
-# so it sees less of a stall than the client suffers.  Each test states
-# its chain's least buffer and takes a limit below it.  Measured on the
-# 2-vCPU VM: idle, a few stalls of 5-9 ms per 20 s and none of 10 ms;
-# beside stress-ng --cpu 2, 38 of 5 ms and worst 23 ms in 20 s.  A defect
-# that damages every run fails on an idle machine: the stalls there are
-# too rare and too short to be near each place it damages, twice.
+# hold beyond what they move at once cannot empty them; the probe sees a
+# stall of L as a lateness of at least L - 1 ms, and a probe thread that
+# only sleeps and wakes is favoured by the scheduler over a client that
+# computes, so it may see less of a stall than the client suffers.  Each
+# test states its chain's least buffer and takes a limit below it.  The
+# probe sees every job of the machine, the test's own clients too
+# (Chromium starting up: stalls of 20-160 ms), and most of its stalls harm
+# no client: the rule counts only those of the limit or longer, near the
+# damage.  Seen on the 2-vCPU VM, other jobs running (load 2-8): beside
+# stress-ng --cpu 2 or 4, or test-duplex, 2 recordings of 44 damaged, each
+# with a stall near it (both clean once more); beside real-time bursts of
+# 60 ms on both CPUs once a second (as a host stalls a VM) the
+# recordings were damaged and excused, and but for one of 5 damaged again
+# in their second run: skipped.  A plugin that lost 48
+# frames in every 25th playback transfer (1 to 5 places in a tone), or in
+# every one, failed each of the three tests.
 
 STALLWATCH="$top_builddir/tests/stallwatch"
 [ -x "$STALLWATCH" ] || fail "$STALLWATCH is not built (make check builds it)"
@@ -94,11 +101,10 @@ stall_damage() {
 }
 
 # stall_tone WHAT TONE_OUT START: 0 when audiocheck tone's TONE_OUT shows
-# no dropout and no click; else print it, set STALL_WHAT, STALL_AT and
-# STALL_DAMAGE for a recording whose frame 0 was at START, and return 1.
+# no dropout and no click; else set STALL_WHAT, STALL_AT and STALL_DAMAGE
+# for a recording whose frame 0 was at START, and return 1.
 stall_tone() {
 	! grep -q ' gaps=0 .* clicks=0$' "$2" || return 0
-	cat "$2"
 	STALL_WHAT="$1 has dropouts or clicks ($(sed -n 's/.*\(gaps=.*\)/\1/p' "$2"))"
 	stall_damage "$3" "$2"
 	return 1
