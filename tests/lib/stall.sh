@@ -149,7 +149,8 @@ stall_near() {
 		}
 		printf "probe: %d stalls >= 1 ms in %.1f s, %d >= %s ms, worst %.1f ms", n, e - b, big, limit, w
 		if (worst != "")
-			printf "; %d places damaged, %d such stalls near them; the worst near each (s into the watch: ms): %s", nd, used, worst
+			printf "; %d places damaged, %d such stalls near them; the worst near " \
+				"each (s into the watch: ms): %s", nd, used, worst
 		printf "\n"
 		exit bad > 0 || nd > 2 * used
 	}' "$STALL_LOG"
@@ -177,11 +178,13 @@ stall_case() {
 		echo "$_name: $_saw"
 		[ $_rc -ne 0 ] || return 0
 		[ -n "$_ex" ] ||
-			fail "$_name: $STALL_WHAT, and the machine did not stall ($_limit ms or more) near each place, at least once per two places: the plugin's fault ($_saw)"
+			fail "$_name: $STALL_WHAT, and the machine did not stall ($_limit ms or more)" \
+				"near each place, at least once per two places: the plugin's fault ($_saw)"
 		if [ $_try = 1 ]; then
 			echo "note: $_name: $STALL_WHAT, but the machine stalled near it; once more"
 		else
-			echo "SKIP: $_name: not judged: damaged in both runs, the machine stalling near the damage both times (the second: $STALL_WHAT)"
+			echo "SKIP: $_name: not judged: damaged in both runs, the machine stalling" \
+				"near the damage both times (the second: $STALL_WHAT)"
 			STALL_SKIPPED="$STALL_SKIPPED; $_name"
 		fi
 	done
@@ -191,6 +194,7 @@ stall_case() {
 # the machine left a case unjudged.
 stall_end() {
 	[ -z "$STALL_SKIPPED" ] ||
-		skip "the machine stalled the clients twice near the damage in:${STALL_SKIPPED#;} (the other cases passed)"
+		skip "the machine stalled the clients twice near the damage in:${STALL_SKIPPED#;}" \
+			"(the other cases passed)"
 	echo "PASS"
 }
