@@ -98,7 +98,8 @@ pa_roundtrip() {
 		     sed -n 's/.*captured byte \([0-9]*\).*/\1/p' "$CLI_TMP/cmp" |
 			     awk '{ print int($1 / 4) }'; } |
 		awk -v s="$rec0" -v r=$R '{ printf "%.6f ", s + $1 / r }')
-	STALL_DAMAGE=$(echo $STALL_AT | wc -w)
+	# shellcheck disable=SC2086
+	STALL_DAMAGE=$(set -- $STALL_AT; echo $#)
 	[ "$STALL_DAMAGE" -gt 0 ] || STALL_DAMAGE=1
 	return 1
 }

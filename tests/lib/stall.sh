@@ -168,7 +168,7 @@ stall_case() {
 	_name=$1 _limit=$2 _before=$3
 	shift 3
 	for _try in 1 2; do
-		STALL_WHAT= STALL_AT= STALL_DAMAGE=1
+		STALL_WHAT='' STALL_AT='' STALL_DAMAGE=1
 		stall_watch
 		_rc=0
 		"$@" || _rc=$?
