@@ -95,10 +95,18 @@ tone_expect 0 ' freq_hz=1000.00 .* gaps=0 gap_ms=0.0 clicks=0$' "a clean tone" "
 # 5 frames cut out half-way: a jump in the waveform.
 { head -c $((33600 * 4)) "$T/tone"; tail -c +$((33605 * 4 + 1)) "$T/tone"; } >"$T/click"
 tone_expect 0 ' gaps=0 .* clicks=1$' "5 frames lost (a click)" "$T/click" 1000 1
+grep -qx 'damage=1 at_s=0.7000' "$T/out" || { cat "$T/out" >&2; fail "tone: where the click is"; }
 # 100 frames (2.1 ms) of silence half-way.
 { head -c $((33600 * 4)) "$T/tone"; head -c 400 /dev/zero
   tail -c +$((33700 * 4 + 1)) "$T/tone"; } >"$T/drop"
 tone_expect 0 ' gaps=1 gap_ms=2.1 clicks=2$' "a 100-frame dropout" "$T/drop" 1000 1
+grep -qx 'damage=1 at_s=0.7000' "$T/out" || { cat "$T/out" >&2; fail "tone: where the dropout is"; }
+# 25 ms of silence inserted half-way (a client's underrun): the frequency
+# is the sound's, the dropout one of its own (as a machine's stall makes
+# them, the tests judge it, not audiocheck).
+{ head -c $((33600 * 4)) "$T/tone"; head -c 4800 /dev/zero
+  tail -c +$((33600 * 4 + 1)) "$T/tone"; } >"$T/drop25"
+tone_expect 0 ' freq_hz=1000.0[0-9] .* gaps=1 gap_ms=25.0 ' "a 25 ms dropout" "$T/drop25" 1000 1
 tone_expect 1 'frequency 1000.00 Hz, want 1100.00 Hz' "the wrong frequency" "$T/tone" 1100 1
 tone_expect 1 'tone lasts 1.0000 s, want 1.5000 s' "the wrong length" "$T/tone" 1000 1.5
 tone_expect 1 'onset_s=none' "silence" "$T/silent"

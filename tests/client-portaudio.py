@@ -4,7 +4,11 @@
 #   play NAME RATE FILE       play a raw S16_LE stereo file into device NAME
 #   record NAME RATE FRAMES FILE
 #                             record FRAMES frames from NAME into FILE (written
-#                             as it arrives, so the caller sees the stream run)
+#                             as it arrives, so the caller sees the stream run);
+#                             when the input overflows (PortAudio lost what
+#                             it could not keep), say where on stderr
+#                             ("overflow at frame N", N frames written before
+#                             it) and exit 3: PyAudio closes the stream then
 import sys
 
 import pyaudio
@@ -45,11 +49,21 @@ def main():
         name, rate, frames, path = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
         s = pa.open(format=pyaudio.paInt16, channels=2, rate=rate, input=True,
                     input_device_index=device(pa, name), frames_per_buffer=CHUNK)
+        done = 0
         with open(path, "wb") as out:
             while frames > 0:
                 n = min(CHUNK, frames)
-                out.write(s.read(n, exception_on_overflow=True))
+                try:
+                    data = s.read(n, exception_on_overflow=True)
+                except OSError as e:
+                    if e.errno != pyaudio.paInputOverflowed:
+                        raise
+                    print("overflow at frame %d" % done, file=sys.stderr, flush=True)
+                    pa.terminate()
+                    sys.exit(3)
+                out.write(data)
                 out.flush()
+                done += n
                 frames -= n
         s.close()
     else:

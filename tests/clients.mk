@@ -13,6 +13,7 @@ CLIENT_TESTS = tests/client-chromium.sh tests/client-gst.sh tests/client-portaud
 	tests/client-containers.sh
 TESTS += $(CLIENT_TESTS)
 EXTRA_DIST += $(CLIENT_TESTS) scripts/rtp-bridge.sh tests/client-portaudio.py tests/lib/server.sh \
+	tests/lib/stall.sh \
 	scripts/deb-check.sh docs/clients.md
 
 # make installcheck: the CLI tests and the lossless round trip (the stock
@@ -37,3 +38,12 @@ CLEANFILES += tests/installcheck-suite.log
 
 # Tone analysis and the play+record latency probe of the client tests:
 # tests/audiocheck (shell.mk).
+
+# The wake-up lateness probe as a program (tests/lib/stallwatch.c, on
+# tests/lib/probe.c): the client tests' clients run in processes of their
+# own, so a test watches the machine beside them and judges a damaged tone
+# by what it saw (tests/lib/stall.sh).
+check_PROGRAMS += tests/stallwatch
+tests_stallwatch_SOURCES = tests/lib/stallwatch.c $(PROBE_SOURCES)
+tests_stallwatch_CFLAGS = $(AM_CFLAGS) -pthread
+tests_stallwatch_LDFLAGS = -pthread

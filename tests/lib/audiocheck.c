@@ -34,20 +34,26 @@
  *   audiocheck tone FILE RATE CHANNELS [FREQ SECS]
  *	Find the tone in FILE: its onset and length (where |sample| exceeds
  *	a tenth of the peak), its frequency (rising zero crossings over that
- *	span), its dropouts (runs of >= 1 ms below that level inside it)
- *	and its clicks (discontinuities: see count_clicks).  Prints one line
- *	"onset_s=... length_s=... freq_hz=... peak=... gaps=... gap_ms=...
- *	clicks=...".  With FREQ and SECS: exit 1 unless the frequency is
- *	within 1 % of FREQ and the length within 10 % (and 20 ms) of SECS.
- *	Without: exit 1 if there is no tone.
+ *	span, the dropouts left out: a dropout does not change the frequency
+ *	of the sound around it), its dropouts (runs of >= 1 ms below that
+ *	level inside it) and its clicks (discontinuities: see count_clicks).
+ *	Prints one line "onset_s=... length_s=... freq_hz=... peak=...
+ *	gaps=... gap_ms=... clicks=..." and, when there are dropouts or
+ *	clicks, a second one "damage=N at_s=T,T,...": N places where the
+ *	tone is damaged (a dropout and the clicks at its edges are one) and
+ *	where the first 32 are, seconds from the file's start.  With FREQ and SECS: exit 1 unless
+ *	the frequency is within 1 % of FREQ and the length less its dropouts
+ *	within 10 % (and 20 ms) of SECS.  Without: exit 1 if there is no
+ *	tone.  Dropouts and clicks are the caller's to judge.
  *   audiocheck tone-probe PLAYDEV CAPDEV FREQ SECS TOTAL OUT
  *	The one subcommand that is an ALSA client.  In one process, at
  *	48000 Hz stereo S16_LE: record CAPDEV for TOTAL seconds (written to
  *	OUT), and play into PLAYDEV 0.3 s of silence, SECS of FREQ Hz
  *	starting at its peak, then silence.  Both streams are started by
  *	hand, so the capture frame that should hear the tone's first frame is
- *	known: prints the analysis and "latency_ms=..." (onset in the capture
- *	minus onset in the playback, CLOCK_MONOTONIC).  Exit 1 if no tone
+ *	known: prints the analysis, "latency_ms=..." (onset in the capture
+ *	minus onset in the playback, CLOCK_MONOTONIC) and "capture_start=T"
+ *	(when the capture's frame 0 was, CLOCK_MONOTONIC seconds).  Exit 1 if no tone
  *	arrived or, with the tone criteria, the tone is wrong.
  *
  * Alignment, for recordings that start and end anywhere (the bench's runs
@@ -533,13 +539,52 @@ static int runs(char **argv)
 
 /* ---- tone, tone-probe ---- */
 
+#define SPOTS_MAX 1024	/* dropouts and clicks placed; more are counted only */
+#define DAMAGE_SHOWN 32	/* places printed */
+
 struct tone {
 	long onset, end;	/* frames; end exclusive; onset < 0: no tone */
 	double freq, peak;
 	int gaps;
 	long gap_frames;
 	int clicks;
+	long gap_at[SPOTS_MAX], gap_end[SPOTS_MAX];	/* the first dropouts */
+	long click_at[SPOTS_MAX];			/* the first clicks */
+	int damage;		/* dropouts, and clicks that are not a dropout's edge */
+	long damage_at[DAMAGE_SHOWN];
 };
+
+/*
+ * The places where the tone is damaged, each once: a dropout's edges are
+ * clicks too (the sound stops and starts), the dropout is one event.
+ */
+static void damage_events(struct tone *t, unsigned int rate)
+{
+	long edge = rate / 200;	/* 5 ms */
+	int ng = t->gaps < SPOTS_MAX ? t->gaps : SPOTS_MAX;
+	int nc = t->clicks < SPOTS_MAX ? t->clicks : SPOTS_MAX;
+	int g = 0, c = 0;
+
+	t->damage = 0;
+	while (g < ng || c < nc) {
+		long at;
+
+		if (c < nc && g < ng && t->click_at[c] >= t->gap_at[g] - edge &&
+		    t->click_at[c] <= t->gap_end[g] + edge) {
+			c++;	/* an edge of dropout g */
+			continue;
+		}
+		if (c >= nc || (g < ng && t->gap_at[g] < t->click_at[c]))
+			at = t->gap_at[g++];
+		else
+			at = t->click_at[c++];
+		if (t->damage < DAMAGE_SHOWN)
+			t->damage_at[t->damage] = at;
+		t->damage++;
+	}
+	/* Beyond the places kept: counted as they were, one each. */
+	t->damage += t->gaps - ng + t->clicks - nc;
+}
 
 /*
  * Clicks: a sine of amplitude A and frequency f at rate R has a second
@@ -565,8 +610,11 @@ static void count_clicks(const int16_t *s, int ch, unsigned int rate, struct ton
 				 s[(i - 1) * ch + c];
 
 			if (labs(d) > lim) {
-				if (i - last >= (long)rate / 1000)
+				if (i - last >= (long)rate / 1000) {
+					if (t->clicks < SPOTS_MAX)
+						t->click_at[t->clicks] = i;
 					t->clicks++;
+				}
 				last = i;
 				break;
 			}
@@ -584,6 +632,7 @@ static bool loud_frame(const int16_t *s, long i, int ch, int thr)
 static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, struct tone *t)
 {
 	long i, first = -1, last = -1, n = 0, quiet = 0, min_gap = rate / 1000;
+	long crossings = 0, span = 0;
 	int peak = 0, thr, below = 1;
 
 	memset(t, 0, sizeof(*t));
@@ -602,10 +651,22 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 		if (loud_frame(s, i, ch, thr))
 			break;
 	t->end = i + 1;
-	/* Rising crossings of channel 0, with hysteresis of the threshold. */
+	/*
+	 * Rising crossings of channel 0, with hysteresis of the threshold,
+	 * counted between dropouts: the frequency is crossings per time of
+	 * sound, summed over the stretches between them.
+	 */
 	for (i = t->onset; i < t->end; i++) {
 		int v = s[i * ch];
 
+		if (quiet >= min_gap && loud_frame(s, i, ch, thr)) {
+			if (n > 1) {
+				crossings += n - 1;
+				span += last - first;
+			}
+			n = 0;
+			first = -1;
+		}
 		if (v < -thr) {
 			below = 1;
 		} else if (v > thr && below) {
@@ -619,15 +680,24 @@ static void analyze(const int16_t *s, long frames, int ch, unsigned int rate, st
 			quiet++;
 		} else {
 			if (quiet >= min_gap) {
+				if (t->gaps < SPOTS_MAX) {
+					t->gap_at[t->gaps] = i - quiet;
+					t->gap_end[t->gaps] = i;
+				}
 				t->gaps++;
 				t->gap_frames += quiet;
 			}
 			quiet = 0;
 		}
 	}
-	if (n > 1 && last > first)
-		t->freq = (double)(n - 1) * rate / (double)(last - first);
+	if (n > 1) {
+		crossings += n - 1;
+		span += last - first;
+	}
+	if (crossings && span)
+		t->freq = (double)crossings * rate / (double)span;
 	count_clicks(s, ch, rate, t, peak);
+	damage_events(t, rate);
 }
 
 static void print_tone(const struct tone *t, unsigned int rate)
@@ -639,6 +709,12 @@ static void print_tone(const struct tone *t, unsigned int rate)
 	printf("onset_s=%.4f length_s=%.4f freq_hz=%.2f peak=%.3f gaps=%d gap_ms=%.1f "
 	       "clicks=%d\n", (double)t->onset / rate, (double)(t->end - t->onset) / rate,
 	       t->freq, t->peak, t->gaps, t->gap_frames * 1000.0 / rate, t->clicks);
+	if (!t->damage)
+		return;
+	printf("damage=%d at_s=", t->damage);
+	for (int i = 0; i < t->damage && i < DAMAGE_SHOWN; i++)
+		printf("%s%.4f", i ? "," : "", (double)t->damage_at[i] / rate);
+	printf("\n");
 }
 
 static int judge(const struct tone *t, unsigned int rate, double freq, double secs)
@@ -649,7 +725,8 @@ static int judge(const struct tone *t, unsigned int rate, double freq, double se
 		fprintf(stderr, "audiocheck: no tone (silence)\n");
 		return 1;
 	}
-	len = (double)(t->end - t->onset) / rate;
+	/* A dropout is judged as one (the caller's part), not as length. */
+	len = (double)(t->end - t->onset - t->gap_frames) / rate;
 	tol = secs * 0.1 > 0.02 ? secs * 0.1 : 0.02;
 	if (fabs(t->freq - freq) > freq * 0.01) {
 		fprintf(stderr, "audiocheck: frequency %.2f Hz, want %.2f Hz\n", t->freq, freq);
@@ -846,6 +923,7 @@ static int tone_probe(const char *playdev, const char *capdev, double freq, doub
 	}
 	lat = (t_cap + (double)t.onset / RATE) - (t_play + (double)LEAD_FRAMES / RATE);
 	printf("latency_ms=%.2f\n", lat * 1000);
+	printf("capture_start=%.6f\n", t_cap);
 	return judge(&t, RATE, freq, secs);
 }
 

@@ -191,17 +191,27 @@ static int cmp_begin(const void *a, const void *b)
 	return (bx > by) - (bx < by);
 }
 
-unsigned int probe_stalls(double t0, double t1, double min_late, double *worst)
+/*
+ * The stalls of lateness at least min_late whose span overlaps [t0, t1],
+ * spans that overlap (a host stalling both vCPUs) merged into one, in
+ * order: their number, or -1 (no memory).  *out is malloc'ed.
+ */
+static int collect(double t0, double t1, double min_late, struct probe_span **out)
 {
-	unsigned int total = 0, k = 0, count = 0;
+	unsigned int total = 0, k = 0;
 	struct stall *hit;
-	double w = 0, merged_end = 0;
+	struct probe_span *span;
+	int count = 0;
 
 	for (unsigned int i = 0; i < nprobes; i++)
 		total += __atomic_load_n(&probes[i].n, __ATOMIC_ACQUIRE);
 	hit = malloc((total ? total : 1) * sizeof(*hit));
-	if (!hit)
-		return 0;
+	span = malloc((total ? total : 1) * sizeof(*span));
+	if (!hit || !span) {
+		free(hit);
+		free(span);
+		return -1;
+	}
 	for (unsigned int i = 0; i < nprobes; i++) {
 		unsigned int n = __atomic_load_n(&probes[i].n, __ATOMIC_ACQUIRE);
 
@@ -212,22 +222,44 @@ unsigned int probe_stalls(double t0, double t1, double min_late, double *worst)
 				hit[k++] = *s;
 		}
 	}
-	/* Spans that overlap (a host stalling both vCPUs) are one stall. */
 	qsort(hit, k, sizeof(*hit), cmp_begin);
 	for (unsigned int j = 0; j < k; j++) {
-		if (!count || hit[j].end - hit[j].late > merged_end) {
-			count++;
-			merged_end = hit[j].end;
-		} else if (hit[j].end > merged_end) {
-			merged_end = hit[j].end;
+		double begin = hit[j].end - hit[j].late;
+
+		if (!count || begin > span[count - 1].end) {
+			span[count++] = (struct probe_span){ begin, hit[j].end, hit[j].late };
+			continue;
 		}
-		if (hit[j].late > w)
-			w = hit[j].late;
+		if (hit[j].end > span[count - 1].end)
+			span[count - 1].end = hit[j].end;
+		if (hit[j].late > span[count - 1].worst)
+			span[count - 1].worst = hit[j].late;
 	}
 	free(hit);
+	*out = span;
+	return count;
+}
+
+unsigned int probe_stalls(double t0, double t1, double min_late, double *worst)
+{
+	struct probe_span *span;
+	int n = collect(t0, t1, min_late, &span);
+	double w = 0;
+
+	if (n < 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (span[i].worst > w)
+			w = span[i].worst;
+	free(span);
 	if (worst)
 		*worst = w;
-	return count;
+	return (unsigned int)n;
+}
+
+int probe_spans(double t0, double t1, double min_late, struct probe_span **spans)
+{
+	return collect(t0, t1, min_late, spans);
 }
 
 unsigned int probe_threads(void)

@@ -58,6 +58,15 @@ bool probe_sync(double t, double timeout_s);
  * one, and (when worst is not NULL) the worst lateness, 0 when none.
  */
 unsigned int probe_stalls(double t0, double t1, double min_late, double *worst);
+/*
+ * The same stalls one by one, in order of their start: the number of
+ * them, *spans (free() it) holding each one's span (begin, end; merged
+ * over CPUs) and worst lateness.  -1 if out of memory.
+ */
+struct probe_span {
+	double begin, end, worst;
+};
+int probe_spans(double t0, double t1, double min_late, struct probe_span **spans);
 /* The number of probes running, and records dropped (a full log) so far. */
 unsigned int probe_threads(void);
 unsigned long probe_lost(void);
