@@ -717,7 +717,7 @@ int loop_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 		       lp->seg.path, snd_strerror(err));
 		return err;
 	}
-	/* Our ring as the lock sized it (a lossless capture reads slot 0's). */
+	/* Our ring as the lock sized it (a capture that reads one reads slot 0's). */
 	lp->ring = shm_seg_ring(&lp->seg, lp->place.cable, is_playback(lp) ? lp->place.slot : 0,
 				is_playback(lp) && lp->place.shared);
 	lp->ring.bytes = res.ring_bytes;
