@@ -44,8 +44,13 @@ unsigned int shm_writers_at(struct shm_writer *w, unsigned int n, uint32_t frame
 		uint64_t run, ring_frames = shm_ring_frames(&wr->ring, frame_bytes);
 		bool on = shm_timeline_pos(&wr->tl, tick, &wr->q, &run);
 
-		if (on && wr->q >= wr->written)
-			on = false;	/* never written (underrun): silence */
+		/*
+		 * Never written (underrun), or no ring to hold it (none sized
+		 * yet, or a size scribbled to nothing): silence.  Either way run
+		 * stays >= 1 and the caller moves on.
+		 */
+		if (on && (wr->q >= wr->written || !ring_frames))
+			on = false;
 		if (on) {
 			/* Written so far, and no more than the ring holds. */
 			if (run > wr->written - wr->q)

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "shm_cable.h"
 #include "shm_flow.h"
+#include "shm_hear.h"
 #include "shm_layout.h"
 #include "shm_place.h"
 #include "shm_ring.h"
@@ -497,6 +498,33 @@ static void test_grid_hostile(void)
 }
 
 /* ---- timeline ------------------------------------------------------------- */
+
+/*
+ * What a capture hears of a writer whose ring holds no frame (none sized
+ * yet, or a size a peer scribbled to 0): silence, and the run still moves
+ * on (a capture once spun here forever on a hostile segment).
+ */
+static void test_hear_no_ring(void)
+{
+	static uint8_t data[4096];
+	struct shm_slot slot;
+	struct shm_writer w[2], *heard[2];
+
+	memset(&slot, 0, sizeof(slot));
+	memset(w, 0, sizeof(w));
+	for (unsigned int i = 0; i < 2; i++) {
+		w[i].ring = (struct shm_ring){ data, i ? sizeof(data) : 0, &slot };
+		shm_timeline_open(&w[i].tl, 1000, 0);
+		w[i].written = 500;
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		uint64_t frames = 256;
+		unsigned int k = shm_writers_at(&w[i], 1, 4, 1100, &frames, heard);
+
+		CHECK(k == i && frames >= 1 && frames <= 256,
+		      "ring of %u bytes: %u heard, run %" PRIu64, w[i].ring.bytes, k, frames);
+	}
+}
 
 static void test_timeline_basics(void)
 {
@@ -1952,6 +1980,7 @@ int main(void)
 	test_grid_math();
 	test_grid_shift();
 	test_grid_hostile();
+	test_hear_no_ring();
 	test_timeline_basics();
 	test_timeline_valid_random();
 	test_timeline_garbage();
