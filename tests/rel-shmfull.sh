@@ -19,7 +19,8 @@
 #       cable costs nothing once nobody uses it);
 #   (f) 16 cables playing and recording at once (aplay and arecord default
 #       buffers, S16 stereo 48 kHz) in 64 MiB: all bit-exact, at most
-#       4 MiB used while they run (snd-aloop: the two buffers, 188 KiB);
+#       4 MiB used while they run (each a 188 KiB ring + a 16 KiB header;
+#       snd-aloop: the two buffers, 188 KiB);
 #   (g) a cable whose control was set keeps its segment (as snd-aloop keeps
 #       its controls) at the header's size once its ends close.
 # Runs in a private mount namespace (unshare -m); skips if not permitted.

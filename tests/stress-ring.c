@@ -12,7 +12,7 @@
  * every frame must arrive intact and shm_ring_intact_from() must agree.
  *
  * Shared cable: several writers, each in its own slot of a shared playback
- * end (its own SHM_SLOT_RING_BYTES part of the cable's ring, its own
+ * end (its own slot's ring, STRESS_SLOT_RING bytes here, its own
  * positions), each with a pattern of its own, and several readers that each
  * read every writer's ring.  "Paced" readers are waited for by every writer
  * (as above), so they must get every frame of every writer, intact.  In
