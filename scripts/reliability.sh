@@ -266,13 +266,25 @@ run_kills() {
 	HK=$(cat "$work/harass.res" 2>/dev/null || echo 0)
 	# At most one segment per subdevice used (the last one out of a cable
 	# removes it; a killed last one leaves it to gc), each exactly one
-	# segment long.
-	segs=$(ls "$LOOP_SHM"/ | grep -c "^alsa-loopback-$LOOP_CARD\." || true)
+	# segment long (SHM_SEGMENT_BYTES, shm_layout.h: sparse).  A creator
+	# killed between making its file and publishing it leaves the
+	# temporary name (NAME.new-PID-N) of a dead PID, for gc: never a
+	# segment name that is not a whole segment.
+	segs=$(ls "$LOOP_SHM"/ | grep -c "^alsa-loopback-$LOOP_CARD\.[0-9]*$" || true)
 	want=$((workers + 2))
 	[ "$segs" -le "$want" ] || fail "$segs segments in $LOOP_SHM for card $LOOP_CARD, at most $want"
+	temps=0
 	for f in $LOOP_SHM/alsa-loopback-"$LOOP_CARD".*; do
 		[ -e "$f" ] || continue
-		[ "$(stat -c %s "$f")" = 4210688 ] || fail "$f has size $(stat -c %s "$f")"
+		case $f in
+		*.new-*-*)
+			_pid=${f##*.new-}
+			_pid=${_pid%%-*}
+			! kill -0 "$_pid" 2>/dev/null || fail "$f: its creator $_pid still runs"
+			temps=$((temps + 1))
+			continue ;;
+		esac
+		[ "$(stat -c %s "$f")" = 33570816 ] || fail "$f has size $(stat -c %s "$f")"
 	done
 	leftover=0
 	for p in $(cat "$pids_file"); do
@@ -293,6 +305,7 @@ run_kills() {
 	printf '%-44s %s\n' "reopener" "$(echo "$rr_summary" | grep -o 'cycles=.*maps=[0-9>-]*')"
 	printf '%-44s %s\n' "long-lived recorder" "$(echo "$lr_summary" | cut -c14-)"
 	printf '%-44s %s\n' "segments left (at most $want)" "$segs"
+	printf '%-44s %s\n' "temporary files of killed creators (for gc)" "$temps"
 	printf '%-44s %s s\n' "wall time" "$(( $(date +%s) - t0 ))"
 	SUMMARY_KILLS=$((K + HK))
 	loop_cleanup
