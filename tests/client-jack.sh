@@ -25,15 +25,10 @@ export JACK_DEFAULT_SERVER="alsa-loopback-test-$$" JACK_NO_START_SERVER=1 \
 unset DBUS_SESSION_BUS_ADDRESS
 # jackd's files in /dev/shm: those with our server name, and the shared
 # registry and metadata directory if no JACK had made them before us.
-# shellcheck disable=SC2034	# read by the string srv_at_exit evaluates
-jack_before=$(ls -d /dev/shm/jack* 2>/dev/null || true)
+cli_jack_shm_at_exit
 # shellcheck disable=SC2016	# evaluated at exit
 srv_at_exit 'rm -f /dev/shm/jack_"$JACK_DEFAULT_SERVER"_* \
-	/dev/shm/jack_sem.*_"$JACK_DEFAULT_SERVER"_*
-for f in /dev/shm/jack-shm-registry /dev/shm/jack_db-*; do
-	[ -e "$f" ] || continue
-	case " $jack_before " in *" $f "*) ;; *) rm -rf "$f" ;; esac
-done'
+	/dev/shm/jack_sem.*_"$JACK_DEFAULT_SERVER"_*'
 
 # -v: jackd logs its xruns ("xrun of at least ...") only when verbose.
 srv_bg "$CLI_TMP/jackd.log" jackd -v -d alsa -P "loop:$A,$LOOP_CARD" -C "loopcap:$B,$LOOP_CARD" \

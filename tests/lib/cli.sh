@@ -198,3 +198,16 @@ cli_max_amplitude() {
 	shift
 	sox -V1 -t raw "$@" "$_f" -n stat 2>&1 | awk '/^Maximum amplitude:/ { print $3 }'
 }
+
+# cli_jack_shm_at_exit: libjack (jackd, and any client that tries to reach
+# a server: PortAudio's JACK host API) makes /dev/shm/jack-shm-registry and
+# /dev/shm/jack_db-UID and never removes them.  At exit, remove those that
+# did not exist before this call.
+cli_jack_shm_at_exit() {
+	CLI_JACK_BEFORE=$(ls -d /dev/shm/jack-shm-registry /dev/shm/jack_db-* 2>/dev/null || true)
+	# shellcheck disable=SC2016	# evaluated at exit
+	loop_at_exit 'for _f in /dev/shm/jack-shm-registry /dev/shm/jack_db-*; do
+		[ -e "$_f" ] || continue
+		case " $CLI_JACK_BEFORE " in *" $_f "*) ;; *) rm -rf "$_f" ;; esac
+	done'
+}
