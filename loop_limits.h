@@ -25,11 +25,17 @@
 #define LOOP_SHIFT_MAX		120000u
 
 /*
- * Rounds of "open, or create and publish" before a segment or doorbell
- * that keeps being replaced or removed under us is reported: a lost race
- * costs one round, more is a peer at war with us.
+ * Rounds of "open, or create and publish" a segment or doorbell that keeps
+ * being replaced or removed under us (shm_retry_again): the first
+ * LOOP_OPEN_TRIES at once (a lost race costs one round), then one every
+ * LOOP_OPEN_RETRY_NS.  A peer that opens and closes the cable in a loop
+ * (each close removes the segment) can win many rounds in a row on a slow
+ * machine; only one that keeps at it for LOOP_OPEN_PATIENCE rounds (about
+ * a second) is reported, as a peer at war with us.
  */
 #define LOOP_OPEN_TRIES		4u
+#define LOOP_OPEN_PATIENCE	1000u
+#define LOOP_OPEN_RETRY_NS	1000000L	/* 1 ms */
 
 /*
  * A creation's temporary file is published within microseconds; one whose
@@ -81,7 +87,5 @@
 #define LOOP_FLOW_SPIN_NS	(UINT64_C(50) * 1000u)
 #define LOOP_FLOW_HOT_NS	(UINT64_C(200) * 1000u)
 
-/* Reopens of a segment that its last opener or gc keeps unlinking under us. */
-#define LOOP_STALE_RETRIES	3
 
 #endif /* LOOP_LIMITS_H */

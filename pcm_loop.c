@@ -1061,7 +1061,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 		lp->place.cable = lp->device ^ 1u;
 		lp->place.role = SHM_ROLE_CAP;
 	}
-	for (int tries = 0; ; tries++) {
+	for (unsigned int tries = 0; ; tries++) {
 		err = shm_seg_open(&lp->seg, &lp->keys.cfg, why, sizeof(why));
 		if (err < 0) {
 			SNDERR("loopback card %s subdevice %u: %s%s", lp->keys.card,
@@ -1076,7 +1076,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loopback)
 					   : shm_seg_ring(&lp->seg, lp->place.cable, 0, false);
 		if (err != -ESTALE)
 			break;
-		if (tries == LOOP_STALE_RETRIES) {
+		if (!shm_retry_again(tries)) {
 			SNDERR("loopback card %s subdevice %u: %s keeps being removed under us",
 			       lp->keys.card, lp->keys.cfg.subdevice, lp->seg.path);
 			break;

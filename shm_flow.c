@@ -60,8 +60,8 @@ int shm_bell_open(struct shm_seg *seg, unsigned int cable, unsigned int role, ch
 	int fd = -EEXIST, err;
 
 	shm_bell_name(name, sizeof(name), seg->name, cable, role);
-	/* As the segment: open it, or make it and publish it (LOOP_OPEN_TRIES races). */
-	for (unsigned int tries = 0; fd == -EEXIST && tries < LOOP_OPEN_TRIES; tries++) {
+	/* As the segment: open it, or make it and publish it (shm_retry_again()). */
+	for (unsigned int tries = 0; fd == -EEXIST && shm_retry_again(tries); tries++) {
 		fd = shm_file_open(&seg->dir, name, S_IFIFO, &seg->share, &fault, why, why_len);
 		if (fd != -ENOENT)
 			break;

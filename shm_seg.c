@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 bool shm_card_valid(const char *card)
@@ -107,6 +108,17 @@ int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_le
 		return -EPROTO;
 	}
 	return 0;
+}
+
+bool shm_retry_again(unsigned int round)
+{
+	struct timespec ts = { 0, LOOP_OPEN_RETRY_NS };
+
+	if (round >= LOOP_OPEN_PATIENCE)
+		return false;
+	if (round >= LOOP_OPEN_TRIES)
+		nanosleep(&ts, NULL);
+	return true;
 }
 
 bool shm_seg_linked(struct shm_seg *seg)
@@ -388,10 +400,10 @@ static int seg_open(struct shm_seg *seg, const struct shm_seg_config *cfg, bool 
 	/*
 	 * Open what is there, or make it.  A lost creation race (-EEXIST) or
 	 * a segment its last opener removed under us (-ESTALE) sends us round
-	 * again; more than LOOP_OPEN_TRIES of those is a peer at war with us.
+	 * again, as long as shm_retry_again() lets us.
 	 */
 	for (unsigned int tries = 0; !err; tries++) {
-		if (tries == LOOP_OPEN_TRIES) {
+		if (!shm_retry_again(tries)) {
 			err = -EAGAIN;
 			snprintf(why, why_len, "%s keeps being replaced or removed under us",
 				 seg->path);

@@ -64,6 +64,14 @@ int shm_header_check(const void *map, size_t map_bytes, char *why, size_t why_le
 void shm_seg_close(struct shm_seg *seg);
 
 /*
+ * Round `round` (from 0) of a loop that lost a race for a segment or a
+ * doorbell (replaced or removed under us): true to go round again, at once
+ * for the first LOOP_OPEN_TRIES rounds, then after LOOP_OPEN_RETRY_NS;
+ * false once LOOP_OPEN_PATIENCE rounds are spent.
+ */
+bool shm_retry_again(unsigned int round);
+
+/*
  * Is our open still the file at the segment's name?  The last opener to
  * leave and "alsa-loopback gc" unlink segments with no end held; check
  * after claiming an end.
