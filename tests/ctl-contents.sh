@@ -110,9 +110,13 @@ wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" on || fail "Slave Activ
 [ "$(cget_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Access Mode")" = 0 ] || fail "Slave Access not Interleaved"
 [ "$(cget_value "loop:SUBDEV=4,CARD=$K" "PCM Slave Active")" = off ] || fail "the other cable is active"
 # A capture keeps the cable (and what its last playback set) while it is open.
-bg_client arecord -q -D "loopcap:SUBDEV=4,CARD=$K" -f S24_3LE -r 32000 -c 3 -t raw /dev/null
+bg_client arecord -q -D "loopcap:SUBDEV=4,CARD=$K" -f S24_3LE -r 32000 -c 3 -t raw "$CTL_TMP/hold.raw"
 HOLD=$!
 PIDS="$PIDS $HOLD"
+# Attached once it records (a slow start, as under the sanitizer, must not
+# let aplay leave first: the last one out removes the segment).
+for _i in $(seq 100); do [ -s "$CTL_TMP/hold.raw" ] && break; sleep 0.1; done
+[ -s "$CTL_TMP/hold.raw" ] || fail "arecord on loopcap:4 did not start"
 wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" on || fail "Slave Active off with a capture"
 kill $APID; wait $APID 2>/dev/null || true; PIDS=$HOLD
 wait_value "loopcap:SUBDEV=4,CARD=$K" "PCM Slave Active" off || fail "Slave Active still on after aplay"
