@@ -6,7 +6,7 @@
  *   ringcopy [-f FRAME_BYTES] [-c CHUNK_FRAMES] [-t SECONDS]
  *
  * Both sides copy CHUNK frames at a time between a small hot source buffer
- * and a buffer of SHM_RING_BYTES, walking through it from a position that
+ * and a buffer of RING_BYTES (SHM_SLOT_RING_MAX), walking through it from a position that
  * is not chunk-aligned so the ring copies wrap (two spans) once per lap.
  * The baseline copies to the same offsets of an unwrapped buffer of the
  * same size (plus one chunk of slack), so both touch the same memory.
@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "shm_ring.h"
+
+#define RING_BYTES	SHM_SLOT_RING_MAX
 
 /* Keep the compiler from dropping or merging copies it thinks are dead. */
 #define CLOBBER() __asm__ __volatile__("" ::: "memory")
@@ -116,9 +118,9 @@ int main(int argc, char **argv)
 	double seconds = 2.0, best[KINDS], fps[KINDS];
 	unsigned long iters;
 	uint8_t *ring_bytes, *flat, *chunk_buf;
-	/* The whole-cable ring of an exclusive playback (slot 0, SHM_RING_BYTES). */
+	/* The largest ring a lock gives (SHM_SLOT_RING_MAX): the worst case for the cache. */
 	static struct shm_slot slot;
-	struct shm_ring ring = { NULL, SHM_RING_BYTES, &slot };
+	struct shm_ring ring = { NULL, RING_BYTES, &slot };
 	uint64_t pos[KINDS];
 	int opt;
 
@@ -144,13 +146,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* Page-aligned like the mapped segment's ring. */
-	if (posix_memalign((void **)&ring_bytes, 4096, SHM_RING_BYTES) ||
-	    posix_memalign((void **)&flat, 4096, SHM_RING_BYTES + (size_t)chunk * frame_bytes) ||
+	if (posix_memalign((void **)&ring_bytes, 4096, RING_BYTES) ||
+	    posix_memalign((void **)&flat, 4096, RING_BYTES + (size_t)chunk * frame_bytes) ||
 	    posix_memalign((void **)&chunk_buf, 64, (size_t)chunk * frame_bytes))
 		return 2;
 	ring.data = ring_bytes;
-	memset(ring_bytes, 0, SHM_RING_BYTES);
-	memset(flat, 0, SHM_RING_BYTES + (size_t)chunk * frame_bytes);
+	memset(ring_bytes, 0, RING_BYTES);
+	memset(flat, 0, RING_BYTES + (size_t)chunk * frame_bytes);
 	memset(chunk_buf, 0x5a, (size_t)chunk * frame_bytes);
 	if (verify(&ring, frame_bytes, chunk))
 		return 1;
