@@ -26,7 +26,6 @@
 # Runs in a private mount namespace (unshare -m); skips if not permitted.
 set -eu
 . "$top_builddir/tests/lib/env.sh"
-. "$top_srcdir/tests/lib/cli.sh"
 
 if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	for t in aplay arecord amixer timeout unshare mount dd cksum; do
@@ -41,6 +40,9 @@ if [ "${SHMFULL_INNER:-}" != 1 ]; then
 	# Everything below runs inside the namespace: its mounts die with it.
 	exec unshare --mount --propagation private env SHMFULL_INNER=1 sh "$0" "$@"
 fi
+# Only in the namespace: the outer shell is replaced by exec, its exit trap
+# never runs, so it must make no scratch directory.
+. "$top_srcdir/tests/lib/cli.sh"
 
 SEG_BYTES=$((32 * 1024 * 1024 + 16384))	# the file's size; sparse
 work=$(mktemp -d)
