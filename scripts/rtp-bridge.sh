@@ -175,7 +175,10 @@ apid=$!
 servo &
 spid=$!
 cleanup() {
-	trap - EXIT INT TERM
+	# A signal now (the caller stopping us while aplay's end already
+	# brought us here) must not cut the cleanup short: ignored, not reset.
+	trap - EXIT
+	trap '' INT TERM
 	kill $spid $gpid $apid 2>/dev/null || true
 	wait $spid $gpid $apid 2>/dev/null || true
 	rm -rf "$tmp"
