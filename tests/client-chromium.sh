@@ -75,7 +75,7 @@ chromium_tone() {
 	rpid=$CLI_BG
 	cli_wait_growth "$CLI_TMP/rec.raw" "$rpid" || fail "$name: arecord did not start"
 	rec0=$(stall_rec_start "$CLI_TMP/rec.raw" 4 $R)
-	cli_bg env HOME="$CLI_TMP/chromium-home" $CHROMIUM --headless=new $sandbox --disable-gpu --no-first-run \
+	cli_bg env HOME="$CLI_TMP/chromium-home" TMPDIR="$CLI_TMP" $CHROMIUM --headless=new $sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$CLI_TMP/chromium-home/profile" --autoplay-policy=no-user-gesture-required \
 		"$@" "file://$CLI_TMP/page.html" >"$CLI_TMP/chromium.log" 2>&1
 	cpid=$CLI_BG

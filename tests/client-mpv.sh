@@ -13,7 +13,10 @@ set -eu
 command -v mpv >/dev/null 2>&1 || skip "mpv is not installed (Debian package mpv)"
 
 N=67
-export HOME="$CLI_TMP" XDG_CONFIG_HOME="$CLI_TMP/config"
+# libpulse (linked into mpv) makes its runtime directory under
+# XDG_RUNTIME_DIR, or else a /tmp/pulse-* one that nobody removes.
+export HOME="$CLI_TMP" XDG_CONFIG_HOME="$CLI_TMP/config" XDG_RUNTIME_DIR="$CLI_TMP/run"
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
 tone_wav "$CLI_TMP/tone.wav" 440 1
 rm -f "$CLI_TMP/rec.raw"
 cli_bg arecord -q -D "$(cli_dev loopcap $N)" -t raw -f S16_LE -r 48000 -c 2 -s $((48000 * 4)) \
