@@ -179,7 +179,7 @@ if [ "$callgrind" = 1 ]; then
 		else
 			set -- arecord -q -D "$(dev_cap 3)" $FMT --period-size=256 -d "$T_CG" -t raw /dev/null
 		fi
-		valgrind -q --tool=callgrind --callgrind-out-file="$tmp/cg.$side" "$@" \
+		valgrind -q --vgdb=no --tool=callgrind --callgrind-out-file="$tmp/cg.$side" "$@" \
 			2>"$tmp/cg.$side.err" &
 		eval "cg_$side=\$!"
 	done

@@ -77,7 +77,9 @@ done
 
 step "lintian (no errors allowed)"
 if command -v lintian >/dev/null 2>&1; then
-	lintian --fail-on error --tag-display-limit 0 "$tmp"/*.changes || {
+	# Its temporary files (mldbm-elf-*, left behind by lintian 2.116)
+	# go into our scratch directory, removed at exit.
+	TMPDIR="$tmp" lintian --fail-on error --tag-display-limit 0 "$tmp"/*.changes || {
 		echo "deb-check: lintian found errors" >&2
 		exit 1
 	}

@@ -16,7 +16,7 @@ fi
 log=$(mktemp)
 loop_at_exit 'rm -f "$log"'
 rc=0
-timeout 120 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+timeout 120 valgrind -q --vgdb=no --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 	--suppressions="$top_srcdir/tests/rel-valgrind.supp" \
 	"$top_builddir/tests/memcycle" 4 >"$log" 2>&1 || rc=$?
