@@ -8,7 +8,8 @@
 #   - the ring's two-thread stress under ThreadSanitizer
 #   - bounded libFuzzer runs and the short benchmark run
 #   - after each make check and at the end: nothing the suite started still
-#     runs, no test's segment is left in /dev/shm
+#     runs, no test's segment is left in /dev/shm, nothing in the suite's
+#     own TMPDIR
 # Usage: ./check.sh        (installs missing Debian packages itself)
 #        ./check.sh --leftovers   (only that last check, for .ci/run's end)
 set -eu
@@ -28,9 +29,17 @@ suite_begin() {
 	export LOOP_SUITE
 	if [ -z "${LOOP_SUITE_SHM:-}" ]; then
 		LOOP_SUITE_SHM=$(mktemp)
+		LOOP_SUITE_SHM_OURS=$LOOP_SUITE_SHM
 		ls "$suite_shm" >"$LOOP_SUITE_SHM" 2>/dev/null || true
-		trap 'rm -f "$LOOP_SUITE_SHM"' EXIT
 	fi
+	# What the suite's processes put in TMPDIR lands in a directory of
+	# its own: anything still there at a check was left behind.  Sticky
+	# and world-writable as /tmp is, for the tests' throw-away users.
+	suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/alsa-loopback-suite.XXXXXX")
+	chmod 1777 "$suite_tmp"
+	trap 'rm -f "${LOOP_SUITE_SHM_OURS:-}"; rm -rf "$suite_tmp"' EXIT
+	TMPDIR=$suite_tmp
+	export TMPDIR
 }
 # ppid PID: its parent's pid (empty if gone).
 ppid() {
@@ -89,6 +98,13 @@ suite_leftovers() {
 		echo "  $_f"
 		rm -f "$_f"
 	done
+	_tmpleft=$(ls -A "${suite_tmp:-/nonexistent}" 2>/dev/null || true)
+	if [ -n "$_tmpleft" ]; then
+		echo "FAIL ($1): left in the suite's TMPDIR $suite_tmp (now removed):"
+		echo "$_tmpleft" | sed 's/^/  /'
+		find "$suite_tmp" -mindepth 1 -delete 2>/dev/null || true
+		_bad=3
+	fi
 	[ $_bad = 0 ]
 }
 if [ "${1:-}" = --leftovers ]; then
@@ -128,7 +144,7 @@ run_check "$top/build-check" CC=gcc
 
 step "valgrind memcheck: ring unit test; plugin open/configure/close in racing processes"
 (cd "$top/build-check" && for t in tests/test-shm-ring tests/test-race; do
-	top_builddir=$PWD valgrind -q --error-exitcode=9 --leak-check=full \
+	top_builddir=$PWD valgrind -q --vgdb=no --error-exitcode=9 --leak-check=full \
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=yes \
 		"./$t" >/dev/null || exit 1
  done)
