@@ -90,6 +90,7 @@ chmod 644 "$W/noise.raw"
 cat >"$W/as.sh" <<EOF
 u=\$1
 shift
+unset XDG_RUNTIME_DIR
 if [ "\$(id -u)" = 0 ]; then
 	set -- setpriv --reuid="\$u" --regid=$g --clear-groups \\
 		unshare --user --map-root-user --mount --pid --fork --kill-child "\$@"

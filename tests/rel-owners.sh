@@ -80,8 +80,8 @@ AUDIOCHECK="$work/lib/audiocheck"
 san=
 [ -z "$SANITIZER_PRELOAD" ] ||
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
-AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
-AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
+AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env -u XDG_RUNTIME_DIR HOME=$work $san"
+AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env -u XDG_RUNTIME_DIR HOME=$work $san"
 FMT="-f S16_LE -r 48000 -c 2 -t raw"
 head -c 96000 /dev/urandom >"$work/played.raw"	# 0.5 s
 chmod 0644 "$work/played.raw"

@@ -66,8 +66,8 @@ export ALSA_CONFIG_PATH="$ALSA_CONFIG_PATH:$work/rc"
 san=
 [ -z "$SANITIZER_PRELOAD" ] ||
 	san="LD_PRELOAD=$SANITIZER_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}"
-AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env HOME=$work $san"
-AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env HOME=$work $san"
+AS_A="setpriv --reuid=$ua --regid=$ua --init-groups env -u XDG_RUNTIME_DIR HOME=$work $san"
+AS_B="setpriv --reuid=$ub --regid=$ub --init-groups env -u XDG_RUNTIME_DIR HOME=$work $san"
 # Can the users run streamer and read the ALSA configuration (every file
 # of ALSA_CONFIG_PATH)?  If not, nothing below could say anything about
 # permissions of segments: skip, saying why.
