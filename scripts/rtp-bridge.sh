@@ -165,13 +165,20 @@ servo() {
 
 # The pipeline and aplay through a fifo (so both pids are known), the
 # servo beside them; whichever ends (or a signal), all stop and the cable's
-# clock is reset.
+# clock is reset.  The fifo's name is gone before either starts: the
+# shell opens it read-write (which never blocks), then each end on its
+# own, and removes it; gst gets only the write end, aplay only the read
+# end, so either one's exit still ends the other.  Nothing is left in
+# TMPDIR whatever signal stops us.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtp-bridge.XXXXXX")
 mkfifo "$tmp/pcm"
-$gst -q "$@" >"$tmp/pcm" &
+exec 3<>"$tmp/pcm" 4<"$tmp/pcm" 5>"$tmp/pcm" 3>&-
+rm -rf "$tmp"
+$gst -q "$@" >&5 4<&- 5>&- &
 gpid=$!
-$aplay <"$tmp/pcm" &
+$aplay <&4 4<&- 5>&- &
 apid=$!
+exec 4<&- 5>&-
 servo &
 spid=$!
 cleanup() {
@@ -181,7 +188,6 @@ cleanup() {
 	trap '' INT TERM
 	kill $spid $gpid $apid 2>/dev/null || true
 	wait $spid $gpid $apid 2>/dev/null || true
-	rm -rf "$tmp"
 	amixer -q -D "$ctl" cset "iface=PCM,name=$name" 100000 2>/dev/null || true
 }
 trap cleanup EXIT
