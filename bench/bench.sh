@@ -86,6 +86,9 @@ cleanup() {
 	# bench/memory.sh's tmpfs, if a failure left it mounted.
 	umount -l "$tmp/mem" 2>/dev/null || true
 	rm -rf "$tmp"
+	# What tests/lib/env.sh registered (its runtime directory): this trap
+	# replaced the one that runs it.
+	eval "$LOOP_AT_EXIT"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP

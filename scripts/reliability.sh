@@ -56,6 +56,9 @@ cleanup() {
 	done
 	rm -rf "$work"
 	loop_cleanup
+	# What tests/lib/env.sh registered (its runtime directory): this trap
+	# replaced the one that runs it.
+	eval "$LOOP_AT_EXIT"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
