@@ -99,8 +99,12 @@ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 for p in $pkgs; do dpkg -L "$p"; done | sort -u >"$tmp/files"
 
 step "installed-package tests: debian/tests/smoke (from a directory outside the tree)"
-mkdir -p "$tmp/run"
-(cd "$tmp/run" && AUTOPKGTEST_TMP="$tmp/run" sh "$top/debian/tests/smoke")
+mkdir -p "$tmp/run" "$tmp/xdg"
+chmod 0700 "$tmp/xdg"
+# With no XDG_RUNTIME_DIR (root in CI), alsa-plugins' pulse hook has libpulse
+# leave a /tmp/pulse-* directory and a ~/.config/pulse link: one of ours instead.
+(cd "$tmp/run" && AUTOPKGTEST_TMP="$tmp/run" XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$tmp/xdg}" \
+	sh "$top/debian/tests/smoke")
 if [ -n "$build" ]; then
 	step "make installcheck in $build against the installed package"
 	make -C "$build" -s installcheck
